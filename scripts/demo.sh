@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The main job on a local default: a throwaway local PostgreSQL holding a sample application
+# database, a local directory store and a locally generated master key. Backs the database up,
+# lists the backups and shows the newest one. Needs no Azure account. Run it again: backups
+# accumulate in $SBK_DEMO_DIR/store (default /tmp/sbk-demo).
+set -euo pipefail
+source "$(dirname "$0")/lib/servers.sh"
+
+DEMO=${SBK_DEMO_DIR:-/tmp/sbk-demo}
+PG_BIN=/usr/lib/postgresql/15/bin
+
+ensure_apt_packages
+mkdir -p "$DEMO"
+log "building sbk"
+dotnet build "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -o "$DEMO/bin" -nologo -v quiet >/dev/null || die "the build failed; run: dotnet build src/ServerlessBackup.Cli"
+sbk() { (cd "$DEMO" && dotnet "$DEMO/bin/sbk.dll" "$@"); }
+
+# A fresh server each run, with a fresh random password that only the secret store ever holds.
+PGDATA_DIR="$DEMO/pg"
+stop_postgres "$PG_BIN" "$PGDATA_DIR"; rm -rf "$PGDATA_DIR" "$PGDATA_DIR".*
+PORT=$(free_port)
+PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+log "starting PostgreSQL 15 on 127.0.0.1:$PORT"
+start_postgres "$PG_BIN" "$PGDATA_DIR" "$PORT" "$PASSWORD"
+trap 'stop_postgres "$PG_BIN" "$PGDATA_DIR"' EXIT
+export PGPASSWORD=$PASSWORD
+psql -h 127.0.0.1 -p "$PORT" -U postgres -q -c "CREATE DATABASE app" postgres
+log "loading the sample database (users, submissions, attachments, audit_log)"
+psql -h 127.0.0.1 -p "$PORT" -U postgres -q -v ON_ERROR_STOP=1 -f "$SBK_ROOT/scripts/sample/app.sql" app >/dev/null
+unset PGPASSWORD
+
+cat > "$DEMO/sbk.json" <<JSON
+{
+  "Store": { "Kind": "FileSystem", "Path": "store" },
+  "Secrets": { "Kind": "Local", "Path": "secrets.json" },
+  "MasterKeySecret": "sbk-master-key",
+  "Databases": {
+    "app": { "ConnectionStringSecret": "app-db" }
+  }
+}
+JSON
+
+printf 'postgres://postgres:%s@127.0.0.1:%s/app?sslmode=disable\n' "$PASSWORD" "$PORT" | sbk secrets set app-db >/dev/null
+sbk keys init
+echo
+echo "\$ sbk backup app --label demo"
+sbk backup app --label demo
+echo
+echo "\$ sbk list"
+sbk list
+echo
+echo "\$ sbk show app latest"
+sbk show app latest
+echo
+echo "Configuration, secrets and store are in $DEMO (try: cd $DEMO && dotnet bin/sbk.dll --help)."

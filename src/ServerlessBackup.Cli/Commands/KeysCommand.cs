@@ -1,0 +1,41 @@
+using System.CommandLine;
+using ServerlessBackup.Crypto;
+using ServerlessBackup.Errors;
+
+namespace ServerlessBackup.Cli.Commands;
+
+/// <summary><c>sbk keys init</c>: creates the master key in the configured secret store.</summary>
+internal sealed class KeysCommand : Command
+{
+    public KeysCommand(Interaction interaction)
+        : base("keys", "Manage the master key that wraps every backup's data key.")
+    {
+        Subcommands.Add(new InitCommand(interaction));
+    }
+
+    private sealed class InitCommand(Interaction interaction)
+        : SbkCommand("init", "Create the master key (32 random bytes) in the configured secret store, if it does not exist yet.", interaction)
+    {
+        protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
+        {
+            var secrets = context.CreateSecretStore();
+            var name = context.Options.MasterKeySecret;
+            try
+            {
+                var existing = await secrets.GetSecretAsync(name, null, cancellationToken).ConfigureAwait(false);
+                MasterKey.FromSecret(existing);
+                Interaction.WriteLine($"The master key '{name}' already exists (version {existing.Version}) in {secrets.Description}; nothing changed.");
+                return ExitCodes.Ok;
+            }
+            catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
+            {
+                // Not there yet: create it below.
+            }
+
+            var created = await secrets.SetSecretAsync(name, MasterKey.GenerateSecretValue(), cancellationToken).ConfigureAwait(false);
+            Interaction.WriteLine($"Created the master key '{name}' (version {created.Version}) in {secrets.Description}.");
+            Interaction.WriteNote("Keep a copy of it somewhere safe and separate from the backups: without it no backup can be decrypted.");
+            return ExitCodes.Ok;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ServerlessBackup.Backups;
+using Spectre.Console;
+
+namespace ServerlessBackup.Cli;
+
+/// <summary>
+/// All terminal output goes through here: results on stdout (tables or --json), errors and
+/// progress on stderr; a live progress bar only when stderr is a terminal, plain lines otherwise.
+/// </summary>
+internal sealed class Interaction
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public Interaction(TextWriter? output = null, TextWriter? error = null, bool? interactive = null)
+    {
+        Output = output ?? Console.Out;
+        Error = error ?? Console.Error;
+        IsInteractive = interactive ?? (!Console.IsErrorRedirected && Environment.GetEnvironmentVariable("CI") is null);
+        Console_ = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Output) });
+        ErrorConsole = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Error) });
+    }
+
+    public TextWriter Output { get; }
+
+    public TextWriter Error { get; }
+
+    public bool IsInteractive { get; }
+
+    public IAnsiConsole Console_ { get; }
+
+    private IAnsiConsole ErrorConsole { get; }
+
+    public void WriteJson<T>(T value) => Output.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    public void WriteLine(string text) => Output.WriteLine(text);
+
+    public void WriteError(string message) => Error.WriteLine("error: " + message);
+
+    public void WriteNote(string message) => Error.WriteLine(message);
+
+    /// <summary>Runs <paramref name="work"/> showing its progress: a bar on a terminal, a line every few seconds otherwise.</summary>
+    public async Task<T> WithProgressAsync<T>(string title, Func<IProgress<BackupProgress>, Task<T>> work)
+    {
+        if (!IsInteractive)
+        {
+            var last = Stopwatch.StartNew();
+            var lines = new Progress<BackupProgress>(p =>
+            {
+                if (p.Phase is BackupPhase.Done or BackupPhase.Committing || last.Elapsed >= TimeSpan.FromSeconds(5))
+                {
+                    last.Restart();
+                    Error.WriteLine(Describe(title, p));
+                }
+            });
+            return await work(lines).ConfigureAwait(false);
+        }
+
+        T result = default!;
+        await ErrorConsole.Progress()
+            .AutoClear(true)
+            .HideCompleted(true)
+            .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left }, new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
+                task.IsIndeterminate = true;
+                var progress = new SyncProgress(p => task.Description = Markup.Escape(Describe(title, p)));
+                result = await work(progress).ConfigureAwait(false);
+                task.StopTask();
+            }).ConfigureAwait(false);
+        return result;
+    }
+
+    private static string Describe(string title, BackupProgress p)
+    {
+        var seconds = Math.Max(p.Elapsed.TotalSeconds, 0.001);
+        var rate = p.SourceBytes / seconds;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{title}: {p.Phase.ToString().ToLowerInvariant()}, {Bytes(p.SourceBytes)} read, {Bytes(p.StoredBytes)} written, {Bytes((long)rate)}/s, {p.Elapsed:hh\\:mm\\:ss}");
+    }
+
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {units[unit]}");
+    }
+
+    /// <summary>Progress that reports on the caller's thread (Spectre redraws on its own).</summary>
+    private sealed class SyncProgress(Action<BackupProgress> handler) : IProgress<BackupProgress>
+    {
+        public void Report(BackupProgress value) => handler(value);
+    }
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using ServerlessBackup.Cli;
+using ServerlessBackup.Cli.Commands;
+using ServerlessBackup.Diagnostics;
+using ServerlessBackup.Errors;
+
+return await SbkProgram.RunAsync(args).ConfigureAwait(false);
+
+namespace ServerlessBackup.Cli
+{
+    /// <summary>sbk's entry point: builds the commands and is the one place errors are turned into messages and exit codes.</summary>
+    internal static class SbkProgram
+    {
+        public static RootCommand BuildRoot(Interaction interaction)
+        {
+            var root = new RootCommand("sbk: encrypted, verified PostgreSQL backups into Azure Blob Storage (or a local directory).");
+            root.Options.Add(GlobalOptions.Config);
+            root.Options.Add(GlobalOptions.Verbose);
+            root.Subcommands.Add(new BackupCommand(interaction));
+            root.Subcommands.Add(new ListCommand(interaction));
+            root.Subcommands.Add(new ShowCommand(interaction));
+            root.Subcommands.Add(new DecryptCommand(interaction));
+            root.Subcommands.Add(new KeysCommand(interaction));
+            root.Subcommands.Add(new SecretsCommand(interaction));
+            return root;
+        }
+
+        public static async Task<int> RunAsync(string[] args, Interaction? interaction = null, CancellationToken cancellationToken = default)
+        {
+            interaction ??= new Interaction();
+            var root = BuildRoot(interaction);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var error in parse.Errors)
+                {
+                    interaction.WriteError(error.Message);
+                }
+
+                interaction.WriteNote("Run 'sbk --help' (or 'sbk <command> --help') for usage.");
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                var configuration = new InvocationConfiguration
+                {
+                    EnableDefaultExceptionHandler = false,
+                    Output = interaction.Output,
+                    Error = interaction.Error,
+                };
+                return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                interaction.WriteError("cancelled; nothing partial was kept.");
+                return ExitCodes.Cancelled;
+            }
+            catch (SbkException ex)
+            {
+                interaction.WriteError(SecretRedactor.Redact(ex.Message));
+                return ExitCodes.For(ex.Kind);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                interaction.WriteError(SecretRedactor.Redact(ex.Message));
+                return ExitCodes.Failed;
+            }
+            catch (Exception ex)
+            {
+                // A bug: say so plainly, without a stack trace unless asked for.
+                interaction.WriteError($"unexpected {ex.GetType().Name}: {SecretRedactor.Redact(ex.Message)}. This is a bug in sbk; run again with SBK_DEBUG=1 for details and report it.");
+                if (Environment.GetEnvironmentVariable("SBK_DEBUG") == "1")
+                {
+                    interaction.WriteNote(SecretRedactor.Redact(ex.ToString()));
+                }
+
+                return ExitCodes.Failed;
+            }
+        }
+    }
+}

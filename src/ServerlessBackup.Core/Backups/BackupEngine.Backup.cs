@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Compression;
+using ServerlessBackup.Crypto;
+using ServerlessBackup.Dump;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Secrets;
+using ServerlessBackup.Storage;
+
+namespace ServerlessBackup.Backups;
+
+public sealed partial class BackupEngine
+{
+    /// <summary>
+    /// Backs up a catalogued database: preflight (keys, secret, server, privileges, pg_dump
+    /// version) before anything is written; then one writer per database, a consistent snapshot
+    /// shared by the census and pg_dump, a streamed pipeline pg_dump → compression → encryption →
+    /// store in bounded memory; the archive is committed, then the manifest. On any failure
+    /// nothing is listed: there is no manifest, and a committed archive without one is removed.
+    /// </summary>
+    /// <exception cref="SbkException">With a message naming the database and the next step.</exception>
+    public async Task<Manifest> BackupAsync(string database, string? label = null, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var entry = ResolveDatabase(database);
+        if (label is not null && !IsValidLabel(label))
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"The label '{Sanitize(label)}' is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        }
+
+        var clock = Stopwatch.StartNew();
+        void Report(BackupPhase phase, long source, long stored) => progress?.Report(new BackupProgress(phase, source, stored, clock.Elapsed));
+        Report(BackupPhase.Preflight, 0, 0);
+
+        // Everything that can be wrong is checked before the store is touched.
+        var master = await keys.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var secretName = entry.ConnectionStringSecret!;
+        SecretValue connectionSecret;
+        try
+        {
+            connectionSecret = await secrets.GetSecretAsync(secretName, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"Database '{database}' names the secret '{secretName}' for its connection string, but it is not in {secrets.Description}. Store the connection string there; nothing was uploaded.", false, ex);
+        }
+
+        var connection = PgConnectionInfo.FromSecret(connectionSecret);
+        await using var session = await SourceSession.OpenAsync(database, connection, secretName, options.Dump.LockWaitTimeoutSeconds, cancellationToken).ConfigureAwait(false);
+        var pgDump = await PgToolLocator.SelectAsync("pg_dump", options.Dump.PgDumpPath, session.Server.Major, $"database '{database}'", cancellationToken).ConfigureAwait(false);
+
+        await store.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await using var writerLock = await store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false)
+            ?? throw new SbkException(SbkErrorKind.AlreadyRunning,
+                $"Another backup of database '{database}' is running (its lock in {store.Description} is held). Wait for it to finish; a lock left by a killed process expires within a minute.", isTransient: true);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, writerLock.Lost);
+        var token = linked.Token;
+
+        var startedAt = time.GetUtcNow();
+        var backupId = BackupId.New(startedAt);
+        using var key = BackupKey.Create(master, backupId);
+        var archiveKey = BackupLayout.Archive(database, backupId);
+        var encoding = options.Dump.Compression == CompressionMode.Parallel ? PayloadEncoding.GzipMembers : PayloadEncoding.Plain;
+        logger.LogInformation("Backing up {Database} as {BackupId} with pg_dump {PgDumpVersion} (server {ServerVersion})", database, backupId, pgDump.Version, session.Server.Version);
+
+        Census census;
+        string dumpMessages;
+        long dumpLength;
+        ObjectInfo archive;
+        ArchiveHeader header;
+        byte[] sha256;
+        await using (var writer = await store.OpenWriteAsync(archiveKey, token).ConfigureAwait(false))
+        await using (var encryptor = key.CreateArchiveWriter(writer, options.Dump.ChunkSizeKiB * 1024, encoding))
+        {
+            header = encryptor.Header;
+            using var dump = PgDumpProcess.Start(pgDump, connection, session.SnapshotId, options.Dump.LockWaitTimeoutSeconds, options.Dump.Compression == CompressionMode.PgDump);
+            var censusTask = session.TakeCensusAsync(entry.Census, token);
+            try
+            {
+                Report(BackupPhase.Dumping, 0, 0);
+                await using var output = new ObservedStream(dump.Output, read => Report(BackupPhase.Dumping, read, encryptor.CiphertextLength));
+                if (encoding == PayloadEncoding.GzipMembers)
+                {
+                    await ParallelGzip.CompressAsync(output, encryptor, options.Dump.CompressionLevel, Math.Max(2, Environment.ProcessorCount * 2), null, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await output.CopyToAsync(encryptor, 1 << 20, token).ConfigureAwait(false);
+                }
+
+                var (exitCode, messages) = await dump.WaitAsync(token).ConfigureAwait(false);
+                dumpLength = output.BytesRead;
+                if (exitCode != 0)
+                {
+                    throw DumpFailed(database, connection, exitCode, messages);
+                }
+
+                if (dumpLength < 5 || !output.Head.StartsWith("PGDMP"u8))
+                {
+                    throw new SbkException(SbkErrorKind.Failed, $"pg_dump for database '{database}' exited successfully but wrote {dumpLength} bytes that are not a custom-format archive; the backup was discarded. pg_dump said: {Shorten(messages)}");
+                }
+
+                dumpMessages = messages;
+                census = await censusTask.ConfigureAwait(false);
+                await encryptor.CompleteAsync(token).ConfigureAwait(false);
+                Report(BackupPhase.Committing, dumpLength, encryptor.CiphertextLength);
+                sha256 = encryptor.CiphertextSha256!;
+                archive = await writer.CommitAsync(new Dictionary<string, string> { ["backupid"] = backupId, ["role"] = BackupKey.ArchiveRole }, token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                dump.Kill();
+                try
+                {
+                    await censusTask.ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // The first failure is the one to report.
+                }
+
+                if (ex is OperationCanceledException && writerLock.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new SbkException(SbkErrorKind.Failed, $"The backup of database '{database}' lost its lock in {store.Description} (the lease could not be renewed) and was abandoned; nothing was listed. Try again.", isTransient: true, ex);
+                }
+
+                throw;
+            }
+        }
+
+        var manifest = new Manifest
+        {
+            BackupId = backupId,
+            Database = database,
+            Label = label,
+            StartedAt = startedAt,
+            CompletedAt = time.GetUtcNow(),
+            SnapshotTime = session.SnapshotTime,
+            SnapshotShared = session.SnapshotId is not null,
+            Archive = new ManifestArchive(archiveKey, archive.Length, Convert.ToHexStringLower(sha256), header.ChunkSize, encoding.ToString(), dumpLength),
+            Source = new ManifestSource(session.Server.Version, pgDump.Version),
+            Key = ToManifestKey(key.Envelope),
+            Warnings = session.Warning is null ? [] : [session.Warning],
+        };
+        var manifestBytes = ManifestCodec.Write(manifest, new ManifestPrivate(census, Convert.ToHexStringLower(header.Hash), dumpMessages.Length == 0 ? null : dumpMessages), key);
+        try
+        {
+            if (!await store.PutAsync(BackupLayout.Manifest(database, backupId), manifestBytes, overwrite: false, ListingMetadata(manifest), token).ConfigureAwait(false))
+            {
+                throw new SbkException(SbkErrorKind.Failed, $"A manifest for backup {backupId} of '{database}' already exists; this should never happen. Nothing was overwritten.");
+            }
+        }
+        catch
+        {
+            // No manifest, no backup: do not leave an orphan archive behind (the next prune would sweep it anyway).
+            await store.DeleteAsync(archiveKey, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        Report(BackupPhase.Done, dumpLength, archive.Length);
+        logger.LogInformation("Backup {BackupId} of {Database} committed: {Bytes} bytes stored", backupId, database, archive.Length);
+        return manifest;
+    }
+
+    private static SbkException DumpFailed(string database, PgConnectionInfo connection, int exitCode, string messages)
+    {
+        if (messages.Contains("lock timeout", StringComparison.OrdinalIgnoreCase) || messages.Contains("could not obtain lock", StringComparison.OrdinalIgnoreCase))
+        {
+            return new SbkException(SbkErrorKind.Failed,
+                $"pg_dump for database '{database}' could not lock a table within the lock wait timeout: another session holds a conflicting lock. Nothing was stored. Try again later or raise Dump:LockWaitTimeoutSeconds. pg_dump said: {Shorten(messages)}", isTransient: true);
+        }
+
+        if (messages.Contains("password authentication failed", StringComparison.OrdinalIgnoreCase))
+        {
+            return new SbkException(SbkErrorKind.Configuration, $"pg_dump could not log in to database '{database}' ({connection.Describe()}). Check the connection string secret. Nothing was stored.");
+        }
+
+        return new SbkException(SbkErrorKind.Failed,
+            $"pg_dump for database '{database}' failed (exit code {exitCode.ToString(CultureInfo.InvariantCulture)}); nothing was stored. pg_dump said: {Shorten(messages)}");
+    }
+
+    private static string Shorten(string messages)
+    {
+        if (string.IsNullOrWhiteSpace(messages))
+        {
+            return "(nothing)";
+        }
+
+        var lines = messages.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return string.Join(" | ", lines.Length > 6 ? lines[^6..] : lines);
+    }
+
+    private static ManifestKey ToManifestKey(KeyEnvelope e) => new(e.KekName, e.KekVersion,
+        Convert.ToBase64String(e.WrapNonce), Convert.ToBase64String(e.WrappedKey), Convert.ToBase64String(e.Salt), Convert.ToBase64String(e.Commitment));
+
+    /// <summary>What listing reads from object metadata without downloading manifests (not authenticated; show and decrypt check the manifest).</summary>
+    private static Dictionary<string, string> ListingMetadata(Manifest m)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["backupid"] = m.BackupId,
+            ["startedat"] = m.StartedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["snapshottime"] = m.SnapshotTime.ToString("O", CultureInfo.InvariantCulture),
+            ["archivelength"] = m.Archive.Length.ToString(CultureInfo.InvariantCulture),
+            ["dumplength"] = m.Archive.DumpLength.ToString(CultureInfo.InvariantCulture),
+        };
+        if (m.Label is not null)
+        {
+            metadata["label"] = m.Label;
+        }
+
+        return metadata;
+    }
+}

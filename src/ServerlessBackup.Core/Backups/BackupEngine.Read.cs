@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using ServerlessBackup.Crypto;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Storage;
+
+namespace ServerlessBackup.Backups;
+
+public sealed partial class BackupEngine
+{
+    /// <summary>
+    /// Complete backups (those with a manifest), newest first, of one database or of every
+    /// database in the store. Reads object metadata only; nothing is decrypted.
+    /// </summary>
+    public async Task<IReadOnlyList<BackupSummary>> ListAsync(string? database = null, CancellationToken cancellationToken = default)
+    {
+        if (database is not null)
+        {
+            ResolveDatabase(database);
+        }
+
+        var result = new List<BackupSummary>();
+        await foreach (var item in store.ListAsync(database is null ? string.Empty : BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
+        {
+            var parts = item.Key.Split('/');
+            if (parts.Length != 3 || parts[2] != "manifest.json" || !BackupId.IsValid(parts[1]))
+            {
+                continue;
+            }
+
+            result.Add(await SummarizeAsync(parts[0], parts[1], item, cancellationToken).ConfigureAwait(false));
+        }
+
+        return result.OrderByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<BackupSummary> SummarizeAsync(string database, string backupId, ObjectInfo manifest, CancellationToken cancellationToken)
+    {
+        var m = manifest.Metadata;
+        if (m.TryGetValue("startedat", out var started) && m.TryGetValue("snapshottime", out var snapshot)
+            && m.TryGetValue("archivelength", out var length) && m.TryGetValue("dumplength", out var dumpLength))
+        {
+            return new BackupSummary(database, backupId, DateTimeOffset.Parse(started, CultureInfo.InvariantCulture), DateTimeOffset.Parse(snapshot, CultureInfo.InvariantCulture),
+                m.GetValueOrDefault("label"), long.Parse(length, CultureInfo.InvariantCulture), long.Parse(dumpLength, CultureInfo.InvariantCulture));
+        }
+
+        // A store that lost metadata (a copy between accounts, say): read the manifest itself.
+        var clear = await ReadManifestAsync(database, backupId, cancellationToken).ConfigureAwait(false);
+        return new BackupSummary(database, backupId, clear.StartedAt, clear.SnapshotTime, clear.Label, clear.Archive.Length, clear.Archive.DumpLength);
+    }
+
+    /// <summary>Resolves "latest" (or an id) to a backup id that has a manifest.</summary>
+    public async Task<string> ResolveBackupIdAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
+    {
+        ResolveDatabase(database);
+        if (string.Equals(backupIdOrLatest, "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            var all = await ListAsync(database, cancellationToken).ConfigureAwait(false);
+            return all.Count > 0
+                ? all[0].BackupId
+                : throw new SbkException(SbkErrorKind.NotFound, $"Database '{database}' has no complete backup in {store.Description}. Take one with: sbk backup {database}");
+        }
+
+        if (!BackupId.IsValid(backupIdOrLatest))
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"'{Sanitize(backupIdOrLatest)}' is not a backup id (they look like 20261121T084627Z-k3f9x2) nor 'latest'. List them with: sbk list {database}");
+        }
+
+        if (await store.GetInfoAsync(BackupLayout.Manifest(database, backupIdOrLatest), cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new SbkException(SbkErrorKind.NotFound, $"Database '{database}' has no backup {backupIdOrLatest} in {store.Description} (or it never completed). List them with: sbk list {database}");
+        }
+
+        return backupIdOrLatest;
+    }
+
+    /// <summary>A backup's manifest, authenticated with its key, including the sealed census.</summary>
+    /// <exception cref="IntegrityException">The manifest was altered.</exception>
+    public async Task<BackupDetails> ShowAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
+    {
+        var backupId = await ResolveBackupIdAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        var manifest = await ReadManifestAsync(database, backupId, cancellationToken).ConfigureAwait(false);
+        using var key = await OpenKeyAsync(manifest, cancellationToken).ConfigureAwait(false);
+        return new BackupDetails(manifest, ManifestCodec.Open(manifest, key));
+    }
+
+    /// <summary>
+    /// Decrypts a stored backup into a pg_restore-ready archive at <paramref name="outputPath"/>.
+    /// The manifest is authenticated first; every chunk authenticates before it is written; the
+    /// archive's hash and header must match the manifest. The file appears only when all of it
+    /// checked out: on any failure nothing is left at <paramref name="outputPath"/>.
+    /// </summary>
+    public async Task<DecryptResult> DecryptAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var details = await ShowAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        var manifest = details.Manifest;
+        using var key = await OpenKeyAsync(manifest, cancellationToken).ConfigureAwait(false);
+        var what = $"The archive of backup {manifest.BackupId} ({database})";
+        var source = new ObservedStream(await store.OpenReadAsync(manifest.Archive.Key, cancellationToken).ConfigureAwait(false), hash: true);
+        var bytes = await DecryptToFileAsync(source, what, outputPath, progress, header =>
+        {
+            if (!Convert.ToHexStringLower(header.Hash).Equals(details.Private.HeaderSha256, StringComparison.Ordinal))
+            {
+                throw new IntegrityException($"{what} has a header that its manifest does not name: the archive was replaced.");
+            }
+
+            return Task.FromResult(key);
+        }, () =>
+        {
+            if (source.BytesRead != manifest.Archive.Length || !Convert.ToHexStringLower(source.Sha256()).Equals(manifest.Archive.Sha256, StringComparison.Ordinal))
+            {
+                throw new IntegrityException($"{what} does not have the size and SHA-256 its manifest records: it was replaced or altered.");
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return new DecryptResult(manifest.BackupId, outputPath, bytes, ManifestChecked: true);
+    }
+
+    /// <summary>
+    /// The emergency path: decrypts a lone archive file (downloaded from the store by any means)
+    /// with nothing but the master key it names, found in the secret store.
+    /// </summary>
+    public async Task<DecryptResult> DecryptArchiveFileAsync(string archivePath, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(archivePath);
+        if (!File.Exists(archivePath))
+        {
+            throw new SbkException(SbkErrorKind.NotFound, $"There is no archive file at {archivePath}.");
+        }
+
+        var source = new ObservedStream(File.OpenRead(archivePath));
+        BackupKey? key = null;
+        try
+        {
+            var bytes = await DecryptToFileAsync(source, $"The archive file {archivePath}", outputPath, progress, async header =>
+            {
+                var master = await keys.GetAsync(header.Envelope.KekName, header.Envelope.KekVersion, cancellationToken).ConfigureAwait(false);
+                key = BackupKey.Open(header.Envelope, master);
+                return key;
+            }, null, cancellationToken).ConfigureAwait(false);
+            return new DecryptResult(key!.Envelope.BackupId, outputPath, bytes, ManifestChecked: false);
+        }
+        finally
+        {
+            key?.Dispose();
+        }
+    }
+
+    /// <summary>Streams source → header → key → authenticated chunks → (gunzip) → a partial file renamed into place only when everything checked out.</summary>
+    private async Task<long> DecryptToFileAsync(ObservedStream source, string what, string outputPath, IProgress<BackupProgress>? progress,
+        Func<ArchiveHeader, Task<BackupKey>> openKey, Action? verifyWhole, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputPath);
+        var full = Path.GetFullPath(outputPath);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"The output directory {directory} does not exist.");
+        }
+
+        var partial = Path.Combine(directory, $".{Path.GetFileName(full)}.partial-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await using (source)
+            {
+                var header = await ArchiveHeader.ReadAsync(source, what, cancellationToken).ConfigureAwait(false);
+                var key = await openKey(header).ConfigureAwait(false);
+                await using var plain = key.CreateArchiveReader(source, header, what);
+                await using Stream payload = header.Encoding == PayloadEncoding.GzipMembers ? new GZipStream(plain, CompressionMode.Decompress) : plain;
+                long written;
+                await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                {
+                    var buffer = new byte[1 << 20];
+                    int n;
+                    while ((n = await payload.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                        progress?.Report(new BackupProgress(BackupPhase.Decrypting, source.BytesRead, output.Position, clock.Elapsed));
+                    }
+
+                    written = output.Position;
+                    output.Flush(flushToDisk: true);
+                }
+
+                verifyWhole?.Invoke();
+                File.Move(partial, full, overwrite: true);
+                progress?.Report(new BackupProgress(BackupPhase.Done, source.BytesRead, written, clock.Elapsed));
+                return written;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            // Authenticated data that does not decompress: written by a faulty sbk, not by an attacker.
+            throw new IntegrityException($"{what} authenticated but does not decompress; it was written wrongly. Report this with the backup id.", ex);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
+    }
+
+    private async Task<Manifest> ReadManifestAsync(string database, string backupId, CancellationToken cancellationToken)
+    {
+        await using var stream = await store.OpenReadAsync(BackupLayout.Manifest(database, backupId), cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var manifest = ManifestCodec.ReadClear(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        if (manifest is null || manifest.BackupId != backupId || manifest.Database != database)
+        {
+            throw new IntegrityException($"The manifest of backup {backupId} ({database}) is not a valid manifest for that backup: it was altered or moved.");
+        }
+
+        return manifest;
+    }
+
+    private async Task<BackupKey> OpenKeyAsync(Manifest manifest, CancellationToken cancellationToken)
+    {
+        var envelope = ManifestCodec.Envelope(manifest);
+        var master = await keys.GetAsync(envelope.KekName, envelope.KekVersion, cancellationToken).ConfigureAwait(false);
+        return BackupKey.Open(envelope, master);
+    }
+}

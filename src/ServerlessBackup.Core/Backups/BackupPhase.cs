@@ -1,0 +1,16 @@
+namespace ServerlessBackup.Backups;
+
+/// <summary>Where a long operation is.</summary>
+public enum BackupPhase
+{
+    /// <summary>Checking keys, secrets, the server and pg_dump; nothing written yet.</summary>
+    Preflight,
+    /// <summary>pg_dump is streaming through compression and encryption into the store.</summary>
+    Dumping,
+    /// <summary>Committing the archive and writing the manifest.</summary>
+    Committing,
+    /// <summary>Reading and decrypting.</summary>
+    Decrypting,
+    /// <summary>Finished.</summary>
+    Done,
+}

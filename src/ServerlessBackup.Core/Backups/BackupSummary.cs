@@ -1,0 +1,11 @@
+namespace ServerlessBackup.Backups;
+
+/// <summary>A complete backup as listing shows it (from the manifest's clear part; not authenticated).</summary>
+/// <param name="Database">Catalog name.</param>
+/// <param name="BackupId">The id.</param>
+/// <param name="StartedAt">Start time.</param>
+/// <param name="SnapshotTime">The instant the backup describes.</param>
+/// <param name="Label">The label, if any.</param>
+/// <param name="ArchiveLength">Stored size in bytes.</param>
+/// <param name="DumpLength">Size of the pg_dump archive in bytes.</param>
+public sealed record BackupSummary(string Database, string BackupId, DateTimeOffset StartedAt, DateTimeOffset SnapshotTime, string? Label, long ArchiveLength, long DumpLength);

@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ServerlessBackup.Crypto;
+using ServerlessBackup.Errors;
+
+namespace ServerlessBackup.Backups;
+
+/// <summary>
+/// Writes and reads manifests. The private part is sealed with AES-256-GCM under the backup's
+/// manifest key; its associated data is the SHA-256 of the clear part's canonical JSON (the
+/// manifest serialized compactly without <c>sealed</c>), so any edit of either part is detected.
+/// </summary>
+public static class ManifestCodec
+{
+    private static readonly JsonSerializerOptions Canonical = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    private static readonly JsonSerializerOptions Stored = new(Canonical) { WriteIndented = true };
+
+    /// <summary>Seals <paramref name="secret"/> into <paramref name="manifest"/> and serializes the result.</summary>
+    public static byte[] Write(Manifest manifest, ManifestPrivate secret, BackupKey key)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(key);
+        var clear = manifest with { Sealed = null };
+        var plain = JsonSerializer.SerializeToUtf8Bytes(secret, Canonical);
+        var nonce = RandomNumberGenerator.GetBytes(12);
+        var output = new byte[plain.Length + 16];
+        using (var aes = new AesGcm(key.ObjectKey(BackupKey.ManifestRole), 16))
+        {
+            aes.Encrypt(nonce, plain, output.AsSpan(0, plain.Length), output.AsSpan(plain.Length), AssociatedData(clear));
+        }
+
+        var sealedManifest = clear with { Sealed = new ManifestSeal(Convert.ToBase64String(nonce), Convert.ToBase64String(output)) };
+        return JsonSerializer.SerializeToUtf8Bytes(sealedManifest, Stored);
+    }
+
+    /// <summary>Parses a manifest's clear part without checking it (listing). Returns null if it is not a manifest.</summary>
+    public static Manifest? ReadClear(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Manifest>(json, Canonical);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The key envelope the manifest carries.</summary>
+    public static KeyEnvelope Envelope(Manifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        try
+        {
+            var k = manifest.Key;
+            return new KeyEnvelope(manifest.BackupId, k.KekName, k.KekVersion, Convert.FromBase64String(k.WrapNonce),
+                Convert.FromBase64String(k.WrappedKey), Convert.FromBase64String(k.Salt), Convert.FromBase64String(k.Commitment));
+        }
+        catch (FormatException ex)
+        {
+            throw new IntegrityException($"The manifest of backup {manifest.BackupId} has a malformed key envelope: it was altered.", ex);
+        }
+    }
+
+    /// <summary>Authenticates the whole manifest and returns its private part.</summary>
+    /// <exception cref="IntegrityException">Any part of the manifest was altered, or the key is wrong.</exception>
+    public static ManifestPrivate Open(Manifest manifest, BackupKey key)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(key);
+        if (manifest.Sealed is null)
+        {
+            throw new IntegrityException($"The manifest of backup {manifest.BackupId} has no sealed part: it was altered.");
+        }
+
+        try
+        {
+            var nonce = Convert.FromBase64String(manifest.Sealed.Nonce);
+            var sealedBytes = Convert.FromBase64String(manifest.Sealed.Ciphertext);
+            if (nonce.Length != 12 || sealedBytes.Length < 16)
+            {
+                throw new FormatException();
+            }
+
+            var plain = new byte[sealedBytes.Length - 16];
+            using (var aes = new AesGcm(key.ObjectKey(BackupKey.ManifestRole), 16))
+            {
+                aes.Decrypt(nonce, sealedBytes.AsSpan(0, plain.Length), sealedBytes.AsSpan(plain.Length), plain, AssociatedData(manifest with { Sealed = null }));
+            }
+
+            return JsonSerializer.Deserialize<ManifestPrivate>(plain, Canonical) ?? throw new FormatException();
+        }
+        catch (Exception ex) when (ex is AuthenticationTagMismatchException or FormatException or JsonException)
+        {
+            throw new IntegrityException(
+                $"The manifest of backup {manifest.BackupId} ({manifest.Database}) does not authenticate: it was edited (a label, a size, a count or the census), or it belongs to another backup. Do not trust this backup's listing; its archive may still decrypt with 'sbk decrypt'.", ex);
+        }
+    }
+
+    private static byte[] AssociatedData(Manifest clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, Canonical));
+}

@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+
+namespace ServerlessBackup.Backups;
+
+/// <summary>A read-only pass-through that counts bytes, keeps the first few, optionally hashes, and reports progress.</summary>
+internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, bool hash = false) : Stream
+{
+    private readonly IncrementalHash? sha = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+    private readonly byte[] head = new byte[8];
+
+    public long BytesRead { get; private set; }
+
+    /// <summary>The first bytes read (up to 8).</summary>
+    public ReadOnlySpan<byte> Head => head.AsSpan(0, (int)Math.Min(BytesRead, head.Length));
+
+    public byte[] Sha256() => sha?.GetCurrentHash() ?? throw new InvalidOperationException("Not hashing.");
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Observe(buffer.AsSpan(offset), inner.Read(buffer, offset, count));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Observe(buffer.Span, n);
+    }
+
+    private int Observe(ReadOnlySpan<byte> buffer, int n)
+    {
+        if (n > 0)
+        {
+            if (BytesRead < head.Length)
+            {
+                var take = (int)Math.Min(n, head.Length - BytesRead);
+                buffer[..take].CopyTo(head.AsSpan((int)BytesRead));
+            }
+
+            sha?.AppendData(buffer[..n]);
+            BytesRead += n;
+            onRead?.Invoke(BytesRead);
+        }
+
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            sha?.Dispose();
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.RegularExpressions;
+using ServerlessBackup.Errors;
+
+namespace ServerlessBackup.Catalog;
+
+/// <summary>Checks a configuration and explains every problem at once.</summary>
+public static partial class CatalogValidator
+{
+    /// <summary>Catalog names: they become store key segments and scratch database name parts.</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
+    public static partial Regex DatabaseNamePattern();
+
+    /// <summary>Throws one <see cref="SbkException"/> (Configuration) listing every problem, or returns.</summary>
+    public static void Validate(SbkOptions options, string source)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        if (options.Store.Kind == StoreKind.AzureBlob && options.Store.ConnectionStringSecret is null && options.Store.ServiceUri is null)
+        {
+            problems.Add("Store:Kind is AzureBlob but neither Store:ConnectionStringSecret nor Store:ServiceUri is set");
+        }
+
+        if (options.Store.BlockSizeMiB is < 1 or > 4000)
+        {
+            problems.Add("Store:BlockSizeMiB must be between 1 and 4000");
+        }
+
+        if (options.Store.MaxConcurrency is < 1 or > 64)
+        {
+            problems.Add("Store:MaxConcurrency must be between 1 and 64");
+        }
+
+        if (!options.Secrets.Kind.Equals("Local", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"Secrets:Kind '{options.Secrets.Kind}' is not supported yet; use Local");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.MasterKeySecret))
+        {
+            problems.Add("MasterKeySecret is empty");
+        }
+
+        if (options.Dump.CompressionLevel is < 1 or > 9)
+        {
+            problems.Add("Dump:CompressionLevel must be between 1 and 9");
+        }
+
+        if (options.Dump.ChunkSizeKiB is < 4 or > 16384)
+        {
+            problems.Add("Dump:ChunkSizeKiB must be between 4 and 16384");
+        }
+
+        if (options.Dump.LockWaitTimeoutSeconds is < 1 or > 86400)
+        {
+            problems.Add("Dump:LockWaitTimeoutSeconds must be between 1 and 86400");
+        }
+
+        foreach (var (name, database) in options.Databases)
+        {
+            if (!DatabaseNamePattern().IsMatch(name))
+            {
+                problems.Add($"Databases:{name}: a catalog name is 1-63 letters, digits, '_' or '-', starting with a letter or digit");
+            }
+
+            if (string.IsNullOrWhiteSpace(database.ConnectionStringSecret))
+            {
+                problems.Add($"Databases:{name}:ConnectionStringSecret is missing (the NAME of the secret holding the connection string, never the string itself)");
+            }
+            else if (LooksLikeConnectionString(database.ConnectionStringSecret))
+            {
+                // Say where, never echo it.
+                problems.Add($"Databases:{name}:ConnectionStringSecret looks like a connection string; put the string in the secret store and name the secret here");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"The configuration in {source} has {problems.Count} problem(s):\n  - " + string.Join("\n  - ", problems));
+        }
+    }
+
+    private static bool LooksLikeConnectionString(string value) =>
+        value.Contains('=', StringComparison.Ordinal) || value.Contains("://", StringComparison.Ordinal) || value.Contains(';', StringComparison.Ordinal);
+}

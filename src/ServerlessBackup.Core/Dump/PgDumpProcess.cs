@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ServerlessBackup.Diagnostics;
+
+namespace ServerlessBackup.Dump;
+
+/// <summary>
+/// A running pg_dump writing a custom-format archive to its standard output. The connection
+/// (password included) goes through libpq environment variables, never the command line.
+/// Standard error is kept (the last 64 KiB) to explain a failure; the exit code decides success.
+/// </summary>
+internal sealed class PgDumpProcess : IDisposable
+{
+    private const int StderrLimit = 64 * 1024;
+    private readonly Process process;
+    private readonly StringBuilder stderr = new();
+    private readonly Task stderrPump;
+
+    private PgDumpProcess(Process process)
+    {
+        this.process = process;
+        stderrPump = PumpStderrAsync();
+    }
+
+    /// <summary>The archive as pg_dump writes it.</summary>
+    public Stream Output => process.StandardOutput.BaseStream;
+
+    /// <summary>Starts pg_dump.</summary>
+    public static PgDumpProcess Start(PgToolVersion pgDump, PgConnectionInfo connection, string? snapshotId, int lockWaitTimeoutSeconds, bool compressInPgDump)
+    {
+        var start = new ProcessStartInfo(pgDump.Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("--format=custom");
+        start.ArgumentList.Add(compressInPgDump ? "--compress=6" : "--compress=0");
+        start.ArgumentList.Add("--no-password");
+        start.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"--lock-wait-timeout={lockWaitTimeoutSeconds * 1000}"));
+        if (snapshotId is not null)
+        {
+            start.ArgumentList.Add("--snapshot=" + snapshotId);
+        }
+
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
+        {
+            // Only our connection may decide where pg_dump connects.
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in connection.ToLibpqEnvironment())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{pgDump.Path} did not start.");
+        process.StandardInput.Close();
+        return new PgDumpProcess(process);
+    }
+
+    /// <summary>Waits for exit; returns the exit code and pg_dump's messages (secrets redacted).</summary>
+    public async Task<(int ExitCode, string Messages)> WaitAsync(CancellationToken cancellationToken)
+    {
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        await stderrPump.ConfigureAwait(false);
+        string text;
+        lock (stderr)
+        {
+            text = stderr.ToString();
+        }
+
+        return (process.ExitCode, SecretRedactor.Redact(text.Trim()));
+    }
+
+    private async Task PumpStderrAsync()
+    {
+        var buffer = new char[4096];
+        int n;
+        while ((n = await process.StandardError.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        {
+            lock (stderr)
+            {
+                stderr.Append(buffer, 0, n);
+                if (stderr.Length > StderrLimit)
+                {
+                    stderr.Remove(0, stderr.Length - StderrLimit);
+                }
+            }
+        }
+    }
+
+    /// <summary>Kills pg_dump if it is still running.</summary>
+    public void Kill()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        process.Dispose();
+    }
+}

@@ -1,0 +1,97 @@
+using Azure.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Secrets;
+using ServerlessBackup.Storage;
+using ServerlessBackup.Storage.Azure;
+
+namespace ServerlessBackup.Hosting;
+
+/// <summary>
+/// Everything a host needs, made from configuration once: the validated options, the secret
+/// store, the backup store and the engine. Hosts (the CLI, the Functions app) only bind to this.
+/// </summary>
+public sealed class SbkEnvironment
+{
+    private SbkEnvironment(SbkOptions options, ISecretStore secrets, IObjectStore store, BackupEngine backups)
+    {
+        Options = options;
+        Secrets = secrets;
+        Store = store;
+        Backups = backups;
+    }
+
+    /// <summary>The validated options.</summary>
+    public SbkOptions Options { get; }
+
+    /// <summary>The secret store.</summary>
+    public ISecretStore Secrets { get; }
+
+    /// <summary>The backup store.</summary>
+    public IObjectStore Store { get; }
+
+    /// <summary>The backup engine.</summary>
+    public BackupEngine Backups { get; }
+
+    /// <summary>Binds and validates options from <paramref name="configuration"/>.</summary>
+    /// <param name="configuration">The configuration root.</param>
+    /// <param name="source">Where it came from, for messages ("sbk.json and SBK_* variables").</param>
+    public static SbkOptions BindOptions(IConfiguration configuration, string source)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        SbkOptions options;
+        try
+        {
+            options = configuration.Get<SbkOptions>() ?? new SbkOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key and the value it could not convert; values here are not secrets (config names secrets).
+            throw new SbkException(SbkErrorKind.Configuration, $"The configuration in {source} has a value of the wrong type: {ex.Message}");
+        }
+
+        CatalogValidator.Validate(options, source);
+        return options;
+    }
+
+    /// <summary>The secret store the options name; relative paths are resolved against <paramref name="baseDirectory"/>.</summary>
+    public static ISecretStore CreateSecretStore(SbkOptions options, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new LocalSecretStore(Path.GetFullPath(options.Secrets.Path, baseDirectory));
+    }
+
+    /// <summary>Creates the environment. Reads the storage connection string secret when one is configured.</summary>
+    public static async Task<SbkEnvironment> CreateAsync(SbkOptions options, string baseDirectory, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var secrets = CreateSecretStore(options, baseDirectory);
+        IObjectStore store;
+        if (options.Store.Kind == StoreKind.FileSystem)
+        {
+            store = new FileSystemObjectStore(Path.GetFullPath(options.Store.Path, baseDirectory));
+        }
+        else
+        {
+            var clientOptions = new BlobStoreClientOptions { BlockSize = options.Store.BlockSizeMiB * 1024 * 1024, MaxConcurrency = options.Store.MaxConcurrency };
+            BlobStoreClient client;
+            if (options.Store.ConnectionStringSecret is { } secretName)
+            {
+                var secret = await secrets.GetSecretAsync(secretName, null, cancellationToken).ConfigureAwait(false);
+                client = new BlobStoreClient(BlobConnectionString.Parse(secret.Reveal(), $"the secret '{secretName}'"), options.Store.Container, clientOptions);
+            }
+            else
+            {
+                client = new BlobStoreClient(options.Store.ServiceUri!, options.Store.Container, new DefaultAzureCredential(), clientOptions);
+            }
+
+            store = new AzureBlobObjectStore(client);
+        }
+
+        var engine = new BackupEngine(options, store, secrets, TimeProvider.System, loggerFactory?.CreateLogger<BackupEngine>());
+        return new SbkEnvironment(options, secrets, store, engine);
+    }
+}
