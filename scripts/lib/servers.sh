@@ -70,7 +70,7 @@ start_azurite() {
   local dir=$1 port=$2
   mkdir -p "$dir"
   "$SBK_ROOT/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence \
-      --skipApiVersionCheck --loose --disableTelemetry --location "$dir" >"$dir/azurite.log" 2>&1 &
+      --skipApiVersionCheck --loose --disableTelemetry >"$dir/azurite.log" 2>&1 &
   echo $! > "$dir/azurite.pid"
   local i
   for i in $(seq 1 100); do

@@ -165,7 +165,9 @@ public sealed partial class BackupEngine
 
     private static SbkException DumpFailed(string database, PgConnectionInfo connection, int exitCode, string messages)
     {
-        if (messages.Contains("lock timeout", StringComparison.OrdinalIgnoreCase) || messages.Contains("could not obtain lock", StringComparison.OrdinalIgnoreCase))
+        // pg_dump applies --lock-wait-timeout as a statement timeout on its LOCK TABLE statements.
+        if (messages.Contains("lock timeout", StringComparison.OrdinalIgnoreCase) || messages.Contains("could not obtain lock", StringComparison.OrdinalIgnoreCase)
+            || (messages.Contains("statement timeout", StringComparison.OrdinalIgnoreCase) && messages.Contains("LOCK TABLE", StringComparison.OrdinalIgnoreCase)))
         {
             return new SbkException(SbkErrorKind.Failed,
                 $"pg_dump for database '{database}' could not lock a table within the lock wait timeout: another session holds a conflicting lock. Nothing was stored. Try again later or raise Dump:LockWaitTimeoutSeconds. pg_dump said: {Shorten(messages)}", isTransient: true);

@@ -69,7 +69,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
         string? marker = null;
         do
         {
-            var (items, next) = await GuardAsync("list", prefix, () => client.ListBlobsPageAsync(prefix, marker, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var (items, next) = await GuardAsync("list", prefix, () => client.ListBlobsPageAsync(prefix, marker, client.Options.ListPageSize, cancellationToken)).ConfigureAwait(false);
             foreach (var item in items)
             {
                 yield return ToInfo(item);
@@ -297,6 +297,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
         private int bufferOffset;
         private int bufferLength;
         private long position;
+        private bool disposed;
 
         public RangeReader(AzureBlobObjectStore store, BlobItem blob)
         {
@@ -387,8 +388,9 @@ public sealed class AzureBlobObjectStore : IObjectStore
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
+            if (disposing && !disposed)
             {
+                disposed = true;
                 cancel.Cancel();
                 foreach (var task in pending)
                 {

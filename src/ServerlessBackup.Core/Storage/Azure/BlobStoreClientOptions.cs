@@ -14,6 +14,9 @@ public sealed class BlobStoreClientOptions : ClientOptions
     /// <summary>Blocks staged or ranges downloaded concurrently per object. Default 4.</summary>
     public int MaxConcurrency { get; set; } = 4;
 
+    /// <summary>Blobs asked for per List Blobs page. Default 5000 (the service's maximum).</summary>
+    public int ListPageSize { get; set; } = 5000;
+
     /// <summary>Size of each ranged read when downloading. Default 8 MiB.</summary>
     public int DownloadRangeSize { get; set; } = 8 * 1024 * 1024;
 }

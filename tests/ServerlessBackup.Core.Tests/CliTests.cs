@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using ServerlessBackup.Cli;
+using ServerlessBackup.Tests.Infrastructure;
+
+namespace ServerlessBackup.Tests;
+
+public sealed class CliTests
+{
+    private static async Task<(int Exit, string Out, string Err)> SbkAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await SbkProgram.RunAsync(args, new Interaction(output, error, interactive: false));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Backup_list_show_and_decrypt_work_from_the_command_line_and_never_print_a_secret()
+    {
+        using var catalog = new TestCatalog();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(Fixture.Schema);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var config = catalog.WriteConfig();
+        var outputs = new List<string>();
+        async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+        {
+            var result = await SbkAsync([.. args, "--config", config, "--verbose"]);
+            outputs.Add(result.Out + result.Err);
+            return result;
+        }
+
+        var noKey = await Run("backup", "shop");
+        Assert.Equal(ExitCodes.Configuration, noKey.Exit);
+        Assert.Contains("sbk keys init", noKey.Err, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await Run("keys", "init")).Exit);
+        var backup = await Run("backup", "shop", "--label", "nightly");
+        Assert.True(backup.Exit == 0, backup.Err);
+        var list = await Run("list", "shop", "--json");
+        Assert.Equal(0, list.Exit);
+        Assert.Contains("\"label\": \"nightly\"", list.Out, StringComparison.Ordinal);
+        var show = await Run("show", "shop", "latest", "--json");
+        Assert.Equal(0, show.Exit);
+        Assert.Contains("\"rows\": 3000", show.Out, StringComparison.Ordinal);
+        var dump = Path.Combine(catalog.Directory, "cli.dump");
+        Assert.Equal(0, (await Run("decrypt", "shop", "latest", "--out", dump)).Exit);
+        Assert.True(File.Exists(dump));
+
+        Assert.Equal(ExitCodes.NotFound, (await Run("backup", "nosuch")).Exit);
+        Assert.Equal(ExitCodes.NotFound, (await Run("show", "shop", "20200101T000000Z-aaaaaa")).Exit);
+        Assert.Equal(ExitCodes.Usage, (await Run("backup")).Exit);
+        Assert.Equal(ExitCodes.Usage, (await Run("decrypt", "shop", "latest")).Exit);
+
+        // A wrong password in the catalog: the failure output must not carry either password.
+        await catalog.Secrets.SetSecretAsync("shop-db", TestServers.ConnectionUri(source.Name, "Wr0ng+Canary/Pw-9931"));
+        var refused = await Run("backup", "shop");
+        Assert.Equal(ExitCodes.Configuration, refused.Exit);
+
+        foreach (var text in outputs)
+        {
+            Assert.DoesNotContain(TestServers.Password, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(Uri.EscapeDataString(TestServers.Password), text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Wr0ng+Canary", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Wr0ng%2BCanary", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", text, StringComparison.Ordinal); // no stack traces
+        }
+    }
+
+    [Fact]
+    public async Task A_tampered_backup_exits_with_the_integrity_code()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var manifest = await catalog.Engine(catalog.NewFileStore()).BackupAsync("shop");
+        var archive = Path.Combine(catalog.Directory, "store", "shop", manifest.BackupId, "archive");
+        var bytes = File.ReadAllBytes(archive);
+        bytes[^3] ^= 0x40;
+        File.WriteAllBytes(archive, bytes);
+        var config = catalog.WriteConfig();
+        var result = await SbkAsync("decrypt", "shop", manifest.BackupId, "--out", Path.Combine(catalog.Directory, "x.dump"), "--config", config);
+        Assert.Equal(ExitCodes.Integrity, result.Exit);
+        Assert.Contains("does not authenticate", result.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(catalog.Directory, "x.dump")));
+    }
+
+    [Fact]
+    public async Task A_backup_killed_mid_upload_leaves_no_manifest_and_earlier_backups_still_decrypt()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync("CREATE TABLE small AS SELECT g FROM generate_series(1, 100) g");
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var engine = catalog.Engine(catalog.NewFileStore());
+        var earlier = await engine.BackupAsync("shop");
+        // Enough incompressible data that the upload is still running when we kill it.
+        await source.ExecuteAsync("CREATE TABLE big AS SELECT g, decode(string_agg(md5(g::text || x::text), ''), 'hex') AS blob FROM generate_series(1, 20000) g, generate_series(1, 200) x GROUP BY g");
+        var config = catalog.WriteConfig();
+
+        var sbk = Path.Combine(AppContext.BaseDirectory, "sbk.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { sbk, "backup", "shop", "--config", config })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var storeDir = Path.Combine(catalog.Directory, "store", "shop");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string? partial = null;
+        while (partial is null && DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            partial = Directory.GetFiles(storeDir, "archive.partial-*", SearchOption.AllDirectories).FirstOrDefault(f => new FileInfo(f).Length > 1024 * 1024);
+            await Task.Delay(20);
+        }
+
+        Assert.NotNull(partial);
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+
+        var listed = await engine.ListAsync("shop");
+        Assert.Equal(earlier.BackupId, Assert.Single(listed).BackupId);
+        var output = Path.Combine(catalog.Directory, "earlier.dump");
+        await engine.DecryptAsync("shop", earlier.BackupId, output);
+        Assert.True(new FileInfo(output).Length > 0);
+        // The lock died with the process: the next backup runs at once.
+        var next = await engine.BackupAsync("shop");
+        Assert.Equal(2, (await engine.ListAsync("shop")).Count);
+        Assert.NotEqual(earlier.BackupId, next.BackupId);
+    }
+}

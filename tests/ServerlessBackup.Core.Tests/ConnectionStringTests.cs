@@ -1,0 +1,61 @@
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Dump;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Secrets;
+using ServerlessBackup.Storage.Azure;
+
+namespace ServerlessBackup.Tests;
+
+public sealed class ConnectionStringTests
+{
+    private static PgConnectionInfo Parse(string text) => PgConnectionInfo.FromSecret(new SecretValue("db", "1", text));
+
+    [Fact]
+    public void Provider_URIs_with_escaped_passwords_become_libpq_variables()
+    {
+        var info = Parse("postgresql://avnadmin:p%40ss%3Aw%2Frd@pg-x.aivencloud.com:12345/defaultdb?sslmode=require");
+        Assert.Equal("pg-x.aivencloud.com", info.Host);
+        Assert.Equal(12345, info.Port);
+        Assert.Equal("defaultdb", info.Database);
+        var env = info.ToLibpqEnvironment();
+        Assert.Equal("p@ss:w/rd", env["PGPASSWORD"]);
+        Assert.Equal("require", env["PGSSLMODE"]);
+        Assert.DoesNotContain("p@ss", info.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Key_value_strings_are_accepted()
+    {
+        var info = Parse("Host=db.example;Port=6543;Username=app;Password=secret-value-1;Database=shop");
+        Assert.Equal("db.example:6543/shop as app", info.Describe());
+    }
+
+    [Theory]
+    [InlineData("not a connection string at all")]
+    [InlineData("postgres://u:p@h:5432/db?sslmode=sometimes")]
+    public void Garbage_is_refused_without_quoting_it(string text)
+    {
+        var ex = Assert.Throws<SbkException>(() => Parse(text));
+        Assert.Contains("secret 'db'", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(text, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_storage_connection_string_never_shows_its_key()
+    {
+        var cs = BlobConnectionString.Parse("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY=;EndpointSuffix=core.windows.net", "x");
+        Assert.Equal(new Uri("https://acct.blob.core.windows.net"), cs.BlobEndpoint);
+        Assert.DoesNotContain("c2VjcmV0", cs.ToString(), StringComparison.Ordinal);
+        Assert.Throws<SbkException>(() => BlobConnectionString.Parse("AccountName=acct", "x"));
+    }
+
+    [Fact]
+    public void A_connection_string_pasted_where_a_secret_name_belongs_is_refused_without_echoing_it()
+    {
+        var options = new SbkOptions();
+        options.Databases["prod"] = new DatabaseOptions { ConnectionStringSecret = "postgres://u:Leaky-Pw-123@h/db" };
+        var ex = Assert.Throws<SbkException>(() => CatalogValidator.Validate(options, "sbk.json"));
+        Assert.Contains("looks like a connection string", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Leaky-Pw-123", ex.Message, StringComparison.Ordinal);
+    }
+}

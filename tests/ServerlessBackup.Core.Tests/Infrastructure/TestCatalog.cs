@@ -1,0 +1,73 @@
+using ServerlessBackup.Backups;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Crypto;
+using ServerlessBackup.Secrets;
+using ServerlessBackup.Storage;
+
+namespace ServerlessBackup.Tests.Infrastructure;
+
+/// <summary>A temporary directory with a local secret store holding a master key, and a catalog around it.</summary>
+internal sealed class TestCatalog : IDisposable
+{
+    public TestCatalog()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("sbk-test-").FullName;
+        Secrets = new LocalSecretStore(Path.Combine(Directory, "secrets.json"), _ => null);
+        Options = new SbkOptions
+        {
+            Store = new StoreOptions { Path = Path.Combine(Directory, "store") },
+            Secrets = new SecretStoreOptions { Path = Path.Combine(Directory, "secrets.json") },
+        };
+    }
+
+    public string Directory { get; }
+
+    public LocalSecretStore Secrets { get; }
+
+    public SbkOptions Options { get; }
+
+    public FileSystemObjectStore NewFileStore() => new(Path.Combine(Directory, "store"));
+
+    public async Task<TestCatalog> WithMasterKeyAsync()
+    {
+        await Secrets.SetSecretAsync(Options.MasterKeySecret, MasterKey.GenerateSecretValue());
+        return this;
+    }
+
+    public async Task AddDatabaseAsync(string name, string connectionString, CensusMode census = CensusMode.Exact)
+    {
+        var secret = name + "-db";
+        await Secrets.SetSecretAsync(secret, connectionString);
+        Options.Databases[name] = new DatabaseOptions { ConnectionStringSecret = secret, Census = census };
+    }
+
+    public BackupEngine Engine(IObjectStore store) => new(Options, store, Secrets);
+
+    /// <summary>Writes sbk.json for CLI tests (file store, local secrets).</summary>
+    public string WriteConfig()
+    {
+        var path = Path.Combine(Directory, "sbk.json");
+        var databases = string.Join(",", Options.Databases.Select(d => $"\"{d.Key}\": {{ \"ConnectionStringSecret\": \"{d.Value.ConnectionStringSecret}\" }}"));
+        File.WriteAllText(path, $$"""
+            {
+              "Store": { "Kind": "FileSystem", "Path": "store" },
+              "Secrets": { "Kind": "Local", "Path": "secrets.json" },
+              "Dump": { "LockWaitTimeoutSeconds": {{Options.Dump.LockWaitTimeoutSeconds}} },
+              "Databases": { {{databases}} }
+            }
+            """);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort; it is under the temp directory.
+        }
+    }
+}
