@@ -82,7 +82,7 @@ public sealed partial class BackupEngine
                 await using var output = new ObservedStream(dump.Output, read => Report(BackupPhase.Dumping, read, encryptor.CiphertextLength));
                 if (encoding == PayloadEncoding.GzipMembers)
                 {
-                    await ParallelGzip.CompressAsync(output, encryptor, options.Dump.CompressionLevel, Math.Max(2, Environment.ProcessorCount * 2), null, token).ConfigureAwait(false);
+                    await ParallelGzip.CompressAsync(output, encryptor, options.Dump.CompressionLevel, Math.Max(2, Environment.ProcessorCount * 2), token).ConfigureAwait(false);
                 }
                 else
                 {

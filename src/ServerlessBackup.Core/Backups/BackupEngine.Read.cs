@@ -80,10 +80,26 @@ public sealed partial class BackupEngine
     /// <exception cref="IntegrityException">The manifest was altered.</exception>
     public async Task<BackupDetails> ShowAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
     {
+        var (details, key) = await OpenVerifiedAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        key.Dispose();
+        return details;
+    }
+
+    /// <summary>Reads the manifest once, unwraps its key once, and authenticates it; the caller disposes the key.</summary>
+    private async Task<(BackupDetails Details, BackupKey Key)> OpenVerifiedAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken)
+    {
         var backupId = await ResolveBackupIdAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
         var manifest = await ReadManifestAsync(database, backupId, cancellationToken).ConfigureAwait(false);
-        using var key = await OpenKeyAsync(manifest, cancellationToken).ConfigureAwait(false);
-        return new BackupDetails(manifest, ManifestCodec.Open(manifest, key));
+        var key = await OpenKeyAsync(manifest, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (new BackupDetails(manifest, ManifestCodec.Open(manifest, key)), key);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -94,9 +110,9 @@ public sealed partial class BackupEngine
     /// </summary>
     public async Task<DecryptResult> DecryptAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var details = await ShowAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        var (details, key) = await OpenVerifiedAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        using var _ = key;
         var manifest = details.Manifest;
-        using var key = await OpenKeyAsync(manifest, cancellationToken).ConfigureAwait(false);
         var what = $"The archive of backup {manifest.BackupId} ({database})";
         var source = new ObservedStream(await store.OpenReadAsync(manifest.Archive.Key, cancellationToken).ConfigureAwait(false), hash: true);
         var bytes = await DecryptToFileAsync(source, what, outputPath, progress, header =>

@@ -16,7 +16,7 @@ internal static class ParallelGzip
     /// <summary>Reads <paramref name="source"/> to its end and writes its compressed form to <paramref name="destination"/>.</summary>
     /// <returns>The number of bytes read from <paramref name="source"/>.</returns>
     public static async Task<long> CompressAsync(Stream source, Stream destination, int level, int maxInFlight,
-        Action<long>? onRead, CancellationToken cancellationToken, int blockSize = DefaultBlockSize)
+        CancellationToken cancellationToken, int blockSize = DefaultBlockSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(level);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(level, 9);
@@ -40,7 +40,6 @@ internal static class ParallelGzip
                     }
 
                     total += n;
-                    onRead?.Invoke(total);
                     var work = Task.Run(() => Compress(input, n, level), cts.Token);
                     await channel.Writer.WriteAsync(work, cts.Token).ConfigureAwait(false);
                     if (n < blockSize)
