@@ -20,6 +20,9 @@ namespace ServerlessBackup.Cli
             root.Subcommands.Add(new ListCommand(interaction));
             root.Subcommands.Add(new ShowCommand(interaction));
             root.Subcommands.Add(new DecryptCommand(interaction));
+            root.Subcommands.Add(new RestoreCommand(interaction));
+            root.Subcommands.Add(new VerifyCommand(interaction));
+            root.Subcommands.Add(new ScratchCommand(interaction));
             root.Subcommands.Add(new KeysCommand(interaction));
             root.Subcommands.Add(new SecretsCommand(interaction));
             return root;

@@ -33,14 +33,20 @@ internal sealed class ListCommand : SbkCommand
             return ExitCodes.Ok;
         }
 
-        var table = new Table().AddColumns("Database", "Backup id", "Snapshot (UTC)", "Label", "Dumped", "Stored");
+        var table = new Table().AddColumns("Database", "Backup id", "Snapshot (UTC)", "Label", "Dumped", "Stored", "Verified");
         foreach (var b in backups)
         {
             table.AddRow(Markup.Escape(b.Database), b.BackupId, b.SnapshotTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                Markup.Escape(b.Label ?? string.Empty), Interaction.Bytes(b.DumpLength), Interaction.Bytes(b.ArchiveLength));
+                Markup.Escape(b.Label ?? string.Empty), Interaction.Bytes(b.DumpLength), Interaction.Bytes(b.ArchiveLength), Verified(b));
         }
 
         Interaction.Console_.Write(table);
         return ExitCodes.Ok;
+    }
+
+    private static string Verified(Backups.BackupSummary b)
+    {
+        var text = b.Verified is { } v ? $"{v.Level.ToString().ToLowerInvariant()} {v.VerifiedAt.UtcDateTime.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture)}" : "-";
+        return b.LastVerification is { Passed: false } last ? $"{text} (FAILED {last.Level.ToString().ToLowerInvariant()} {last.VerifiedAt.UtcDateTime.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture)})" : text;
     }
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using ServerlessBackup.Crypto;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Storage;
+using ServerlessBackup.Verify;
 
 namespace ServerlessBackup.Backups;
 
@@ -22,18 +23,39 @@ public sealed partial class BackupEngine
         }
 
         var result = new List<BackupSummary>();
+        var verifications = new Dictionary<(string, string), List<VerificationStatus>>();
         await foreach (var item in store.ListAsync(database is null ? string.Empty : BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
         {
             var parts = item.Key.Split('/');
-            if (parts.Length != 3 || parts[2] != "manifest.json" || !BackupId.IsValid(parts[1]))
+            if (parts.Length != 3 || !BackupId.IsValid(parts[1]))
             {
                 continue;
             }
 
-            result.Add(await SummarizeAsync(parts[0], parts[1], item, cancellationToken).ConfigureAwait(false));
+            if (parts[2] == "manifest.json")
+            {
+                result.Add(await SummarizeAsync(parts[0], parts[1], item, cancellationToken).ConfigureAwait(false));
+            }
+            else if (parts[2].StartsWith("verification-", StringComparison.Ordinal) && ParseVerification(item) is { } status)
+            {
+                if (!verifications.TryGetValue((parts[0], parts[1]), out var list))
+                {
+                    verifications[(parts[0], parts[1])] = list = [];
+                }
+
+                list.Add(status);
+            }
         }
 
-        return result.OrderByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
+        return result
+            .Select(b => verifications.TryGetValue((b.Database, b.BackupId), out var list)
+                ? b with
+                {
+                    Verified = list.Where(v => v.Passed).OrderByDescending(v => v.Level).FirstOrDefault(),
+                    LastVerification = list.OrderByDescending(v => v.VerifiedAt).First(),
+                }
+                : b)
+            .OrderByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
     }
 
     private async Task<BackupSummary> SummarizeAsync(string database, string backupId, ObjectInfo manifest, CancellationToken cancellationToken)
@@ -94,6 +116,48 @@ public sealed partial class BackupEngine
         try
         {
             return (new BackupDetails(manifest, ManifestCodec.Open(manifest, key)), key);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a stored backup for streaming: the manifest is authenticated, the archive's header
+    /// checked against it, and the returned stream yields only authenticated plaintext.
+    /// </summary>
+    internal async Task<ArchivePlaintext> OpenArchiveAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken)
+    {
+        var (details, key) = await OpenVerifiedAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var manifest = details.Manifest;
+            var what = $"The archive of backup {manifest.BackupId} ({database})";
+            var download = new TimedStream(await store.OpenReadAsync(manifest.Archive.Key, cancellationToken).ConfigureAwait(false), what);
+            var stored = new ObservedStream(download, hash: true);
+            try
+            {
+                var header = await ArchiveHeader.ReadAsync(stored, what, cancellationToken).ConfigureAwait(false);
+                if (!Convert.ToHexStringLower(header.Hash).Equals(details.Private.HeaderSha256, StringComparison.Ordinal))
+                {
+                    throw new IntegrityException($"{what} has a header that its manifest does not name: the archive was replaced.");
+                }
+
+                Stream plain = key.CreateArchiveReader(stored, header, what);
+                if (header.Encoding == PayloadEncoding.GzipMembers)
+                {
+                    plain = new GZipStream(plain, CompressionMode.Decompress);
+                }
+
+                return new ArchivePlaintext(details, key, download, stored, new TimedStream(plain, what));
+            }
+            catch
+            {
+                await stored.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
         catch
         {

@@ -46,7 +46,7 @@ public sealed partial class BackupEngine
     /// <summary>Whether a label is acceptable: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
     public static bool IsValidLabel(string label) => LabelPattern().IsMatch(label);
 
-    private DatabaseOptions ResolveDatabase(string database)
+    internal DatabaseOptions ResolveDatabase(string database)
     {
         ArgumentNullException.ThrowIfNull(database);
         if (options.Databases.TryGetValue(database, out var entry))

@@ -11,6 +11,12 @@ public enum BackupPhase
     Committing,
     /// <summary>Reading and decrypting.</summary>
     Decrypting,
+    /// <summary>Downloading and decrypting an archive into a local file (before a parallel or non-scratch restore).</summary>
+    Downloading,
+    /// <summary>pg_restore is running.</summary>
+    Restoring,
+    /// <summary>Checking a restored copy (census, assertions).</summary>
+    Checking,
     /// <summary>Finished.</summary>
     Done,
 }

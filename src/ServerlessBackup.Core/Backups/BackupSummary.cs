@@ -8,4 +8,11 @@ namespace ServerlessBackup.Backups;
 /// <param name="Label">The label, if any.</param>
 /// <param name="ArchiveLength">Stored size in bytes.</param>
 /// <param name="DumpLength">Size of the pg_dump archive in bytes.</param>
-public sealed record BackupSummary(string Database, string BackupId, DateTimeOffset StartedAt, DateTimeOffset SnapshotTime, string? Label, long ArchiveLength, long DumpLength);
+public sealed record BackupSummary(string Database, string BackupId, DateTimeOffset StartedAt, DateTimeOffset SnapshotTime, string? Label, long ArchiveLength, long DumpLength)
+{
+    /// <summary>The highest level at which the latest verification passed, if any did.</summary>
+    public Verify.VerificationStatus? Verified { get; init; }
+
+    /// <summary>The most recent verification at any level, passed or not.</summary>
+    public Verify.VerificationStatus? LastVerification { get; init; }
+}

@@ -27,15 +27,8 @@ public static class ManifestCodec
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(key);
         var clear = manifest with { Sealed = null };
-        var plain = JsonSerializer.SerializeToUtf8Bytes(secret, Canonical);
-        var nonce = RandomNumberGenerator.GetBytes(12);
-        var output = new byte[plain.Length + 16];
-        using (var aes = new AesGcm(key.ObjectKey(BackupKey.ManifestRole), 16))
-        {
-            aes.Encrypt(nonce, plain, output.AsSpan(0, plain.Length), output.AsSpan(plain.Length), AssociatedData(clear));
-        }
-
-        var sealedManifest = clear with { Sealed = new ManifestSeal(Convert.ToBase64String(nonce), Convert.ToBase64String(output)) };
+        var seal = Seal(JsonSerializer.SerializeToUtf8Bytes(secret, Canonical), key, BackupKey.ManifestRole, AssociatedData(clear));
+        var sealedManifest = clear with { Sealed = seal };
         return JsonSerializer.SerializeToUtf8Bytes(sealedManifest, Stored);
     }
 
@@ -81,19 +74,7 @@ public static class ManifestCodec
 
         try
         {
-            var nonce = Convert.FromBase64String(manifest.Sealed.Nonce);
-            var sealedBytes = Convert.FromBase64String(manifest.Sealed.Ciphertext);
-            if (nonce.Length != 12 || sealedBytes.Length < 16)
-            {
-                throw new FormatException();
-            }
-
-            var plain = new byte[sealedBytes.Length - 16];
-            using (var aes = new AesGcm(key.ObjectKey(BackupKey.ManifestRole), 16))
-            {
-                aes.Decrypt(nonce, sealedBytes.AsSpan(0, plain.Length), sealedBytes.AsSpan(plain.Length), plain, AssociatedData(manifest with { Sealed = null }));
-            }
-
+            var plain = Unseal(manifest.Sealed, key, BackupKey.ManifestRole, AssociatedData(manifest with { Sealed = null }));
             return JsonSerializer.Deserialize<ManifestPrivate>(plain, Canonical) ?? throw new FormatException();
         }
         catch (Exception ex) when (ex is AuthenticationTagMismatchException or FormatException or JsonException)
@@ -102,6 +83,44 @@ public static class ManifestCodec
                 $"The manifest of backup {manifest.BackupId} ({manifest.Database}) does not authenticate: it was edited (a label, a size, a count or the census), or it belongs to another backup. Do not trust this backup's listing; its archive may still decrypt with 'sbk decrypt'.", ex);
         }
     }
+
+    /// <summary>AES-256-GCM of <paramref name="plain"/> under the backup's key for <paramref name="role"/>, bound to <paramref name="associatedData"/>.</summary>
+    internal static ManifestSeal Seal(ReadOnlySpan<byte> plain, BackupKey key, string role, ReadOnlySpan<byte> associatedData)
+    {
+        var nonce = RandomNumberGenerator.GetBytes(12);
+        var output = new byte[plain.Length + 16];
+        using (var aes = new AesGcm(key.ObjectKey(role), 16))
+        {
+            aes.Encrypt(nonce, plain, output.AsSpan(0, plain.Length), output.AsSpan(plain.Length), associatedData);
+        }
+
+        return new ManifestSeal(Convert.ToBase64String(nonce), Convert.ToBase64String(output));
+    }
+
+    /// <summary>Opens a <see cref="Seal"/>; throws <see cref="AuthenticationTagMismatchException"/> or <see cref="FormatException"/> when it does not authenticate.</summary>
+    internal static byte[] Unseal(ManifestSeal seal, BackupKey key, string role, ReadOnlySpan<byte> associatedData)
+    {
+        var nonce = Convert.FromBase64String(seal.Nonce);
+        var sealedBytes = Convert.FromBase64String(seal.Ciphertext);
+        if (nonce.Length != 12 || sealedBytes.Length < 16)
+        {
+            throw new FormatException("A sealed part has the wrong shape.");
+        }
+
+        var plain = new byte[sealedBytes.Length - 16];
+        using (var aes = new AesGcm(key.ObjectKey(role), 16))
+        {
+            aes.Decrypt(nonce, sealedBytes.AsSpan(0, plain.Length), sealedBytes.AsSpan(plain.Length), plain, associatedData);
+        }
+
+        return plain;
+    }
+
+    /// <summary>The options records are serialized with when sealed or stored.</summary>
+    internal static JsonSerializerOptions CanonicalJson => Canonical;
+
+    /// <summary>The options records are stored with (indented).</summary>
+    internal static JsonSerializerOptions StoredJson => Stored;
 
     private static byte[] AssociatedData(Manifest clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, Canonical));
 }

@@ -55,8 +55,40 @@ public static partial class CatalogValidator
             problems.Add("Dump:LockWaitTimeoutSeconds must be between 1 and 86400");
         }
 
+        if (options.Scratch.TtlHours is <= 0 or > 24 * 365)
+        {
+            problems.Add("Scratch:TtlHours must be more than 0 and at most a year");
+        }
+
+        if (options.Scratch.ConnectionStringSecret is { } scratchSecret && LooksLikeConnectionString(scratchSecret))
+        {
+            problems.Add("Scratch:ConnectionStringSecret looks like a connection string; put the string in the secret store and name the secret here");
+        }
+
         foreach (var (name, database) in options.Databases)
         {
+            for (var i = 0; i < database.Assertions.Count; i++)
+            {
+                var a = database.Assertions[i];
+                var where = $"Databases:{name}:Assertions:{i}";
+                if (string.IsNullOrWhiteSpace(a.Name) || string.IsNullOrWhiteSpace(a.Sql))
+                {
+                    problems.Add($"{where} needs both a Name and an Sql query");
+                }
+
+                if (a.Expect == AssertionExpectation.Equals && a.Value is null)
+                {
+                    problems.Add($"{where} ({a.Name}) expects Equals but has no Value");
+                }
+
+                if (a.Expect is AssertionExpectation.AtLeast or AssertionExpectation.AtMost
+                    && !decimal.TryParse(a.Value, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out _))
+                {
+                    problems.Add($"{where} ({a.Name}) expects {a.Expect} but its Value is not a number");
+                }
+            }
+
+
             if (!DatabaseNamePattern().IsMatch(name))
             {
                 problems.Add($"Databases:{name}: a catalog name is 1-63 letters, digits, '_' or '-', starting with a letter or digit");

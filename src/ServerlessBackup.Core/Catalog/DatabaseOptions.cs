@@ -8,4 +8,14 @@ public sealed class DatabaseOptions
 
     /// <summary>How the census is taken. Default Exact.</summary>
     public CensusMode Census { get; set; } = CensusMode.Exact;
+
+    /// <summary>Checks run against a restored copy by <c>sbk verify --level assertions</c> and by drills.</summary>
+    public List<AssertionOptions> Assertions { get; set; } = [];
+
+    /// <summary>
+    /// pg_restore errors that are known and harmless for this database, as fragments of the error
+    /// text (for example <c>extension "pg_stat_statements"</c> for a provider-only extension).
+    /// Any other error fails the restore.
+    /// </summary>
+    public List<string> TolerateRestoreErrors { get; set; } = [];
 }

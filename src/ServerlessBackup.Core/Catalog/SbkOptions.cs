@@ -18,6 +18,9 @@ public sealed class SbkOptions
     /// <summary>How dumps are taken.</summary>
     public DumpOptions Dump { get; set; } = new();
 
+    /// <summary>Where restores and verifications create scratch databases.</summary>
+    public ScratchOptions Scratch { get; set; } = new();
+
     /// <summary>The catalogued databases, by the name users and the store know them by.</summary>
     public Dictionary<string, DatabaseOptions> Databases { get; set; } = new(StringComparer.Ordinal);
 }

@@ -18,8 +18,8 @@ public sealed class StoreOptions
     /// <summary>AzureBlob: the blob endpoint, used with Entra ID (DefaultAzureCredential) when no connection string secret is named.</summary>
     public Uri? ServiceUri { get; set; }
 
-    /// <summary>AzureBlob: block size in MiB. Default 8.</summary>
-    public int BlockSizeMiB { get; set; } = 8;
+    /// <summary>AzureBlob: block size in MiB. Default 4 (with MaxConcurrency 4, at most 5 blocks are buffered; an archive can reach 50,000 blocks, 195 GiB).</summary>
+    public int BlockSizeMiB { get; set; } = 4;
 
     /// <summary>AzureBlob: blocks uploaded or ranges downloaded at once. Default 4.</summary>
     public int MaxConcurrency { get; set; } = 4;

@@ -12,6 +12,9 @@ public sealed class BackupKey : IDisposable
     /// <summary>Role of the manifest's sealed part, bound into its key.</summary>
     public const string ManifestRole = "manifest";
 
+    /// <summary>Role of a verification record's sealed part, bound into its key.</summary>
+    public const string VerificationRole = "verification";
+
     private readonly DataKey dataKey;
 
     private BackupKey(KeyEnvelope envelope, DataKey dataKey)

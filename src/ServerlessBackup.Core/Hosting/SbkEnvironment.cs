@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Restore;
 using ServerlessBackup.Secrets;
 using ServerlessBackup.Storage;
 using ServerlessBackup.Storage.Azure;
@@ -16,12 +17,13 @@ namespace ServerlessBackup.Hosting;
 /// </summary>
 public sealed class SbkEnvironment
 {
-    private SbkEnvironment(SbkOptions options, ISecretStore secrets, IObjectStore store, BackupEngine backups)
+    private SbkEnvironment(SbkOptions options, ISecretStore secrets, IObjectStore store, BackupEngine backups, RestoreEngine restores)
     {
         Options = options;
         Secrets = secrets;
         Store = store;
         Backups = backups;
+        Restores = restores;
     }
 
     /// <summary>The validated options.</summary>
@@ -35,6 +37,9 @@ public sealed class SbkEnvironment
 
     /// <summary>The backup engine.</summary>
     public BackupEngine Backups { get; }
+
+    /// <summary>The restore, verification and scratch engine.</summary>
+    public RestoreEngine Restores { get; }
 
     /// <summary>Binds and validates options from <paramref name="configuration"/>.</summary>
     /// <param name="configuration">The configuration root.</param>
@@ -92,6 +97,7 @@ public sealed class SbkEnvironment
         }
 
         var engine = new BackupEngine(options, store, secrets, TimeProvider.System, loggerFactory?.CreateLogger<BackupEngine>());
-        return new SbkEnvironment(options, secrets, store, engine);
+        var restores = new RestoreEngine(options, engine, secrets, TimeProvider.System, loggerFactory?.CreateLogger<RestoreEngine>());
+        return new SbkEnvironment(options, secrets, store, engine, restores);
     }
 }

@@ -1,6 +1,7 @@
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Crypto;
+using ServerlessBackup.Restore;
 using ServerlessBackup.Secrets;
 using ServerlessBackup.Storage;
 
@@ -43,6 +44,17 @@ internal sealed class TestCatalog : IDisposable
 
     public BackupEngine Engine(IObjectStore store) => new(Options, store, Secrets);
 
+    public RestoreEngine Restores(BackupEngine engine, TimeProvider? time = null) => new(Options, engine, Secrets, time);
+
+    /// <summary>A scratch server: the test PostgreSQL (15 by default), shared with the sources, as in development.</summary>
+    public async Task<TestCatalog> WithScratchAsync(int? port = null, bool allowSourceServer = true)
+    {
+        await Secrets.SetSecretAsync("scratch-admin", TestServers.ConnectionUri("postgres", port: port));
+        Options.Scratch.ConnectionStringSecret = "scratch-admin";
+        Options.Scratch.AllowSourceServer = allowSourceServer;
+        return this;
+    }
+
     /// <summary>Writes sbk.json for CLI tests (file store, local secrets).</summary>
     public string WriteConfig()
     {
@@ -53,6 +65,7 @@ internal sealed class TestCatalog : IDisposable
               "Store": { "Kind": "FileSystem", "Path": "store" },
               "Secrets": { "Kind": "Local", "Path": "secrets.json" },
               "Dump": { "LockWaitTimeoutSeconds": {{Options.Dump.LockWaitTimeoutSeconds}} },
+              "Scratch": { "ConnectionStringSecret": {{(Options.Scratch.ConnectionStringSecret is null ? "null" : $"\"{Options.Scratch.ConnectionStringSecret}\"")}}, "AllowSourceServer": {{(Options.Scratch.AllowSourceServer ? "true" : "false")}} },
               "Databases": { {{databases}} }
             }
             """);

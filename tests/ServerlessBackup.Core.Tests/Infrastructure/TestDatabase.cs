@@ -30,6 +30,41 @@ internal sealed class TestDatabase : IAsyncDisposable
         return db;
     }
 
+    /// <summary>An existing database (a scratch copy, say), dropped on dispose.</summary>
+    public static TestDatabase Attach(string name, int? port = null) => new(name, port ?? TestServers.Port);
+
+    /// <summary>pg_dump --schema-only of the database, without comments, blank lines and the per-run \restrict keys, for comparing two databases' schemas.</summary>
+    public async Task<string> SchemaAsync()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("pg_dump") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--schema-only", "--no-owner", "--no-privileges", "-h", TestServers.Host, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres", Name })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["PGPASSWORD"] = TestServers.Password;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException("pg_dump --schema-only failed: " + errors);
+        }
+
+        return string.Join('\n', output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("--", StringComparison.Ordinal)
+            && !l.StartsWith("\\restrict ", StringComparison.Ordinal) && !l.StartsWith("\\unrestrict ", StringComparison.Ordinal)));
+    }
+
+    public async Task<bool> ExistsAsync()
+    {
+        await using var admin = new NpgsqlConnection(TestServers.AdminConnectionString(port: port));
+        await admin.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = @n", admin);
+        command.Parameters.AddWithValue("n", Name);
+        return (long)(await command.ExecuteScalarAsync())! == 1;
+    }
+
     public async Task ExecuteAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);

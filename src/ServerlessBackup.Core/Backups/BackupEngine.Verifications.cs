@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ServerlessBackup.Crypto;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Storage;
+using ServerlessBackup.Verify;
+
+namespace ServerlessBackup.Backups;
+
+public sealed partial class BackupEngine
+{
+    /// <summary>
+    /// Stores a verification's result next to its backup (one object per level, the latest
+    /// replacing the one before), without touching the manifest or the archive. The report names
+    /// tables and counts, so it is sealed under the backup's key; level, time and outcome are in
+    /// clear, as object metadata, for listing.
+    /// </summary>
+    internal async Task RecordVerificationAsync(VerificationReport report, CancellationToken cancellationToken)
+    {
+        var (_, key) = await OpenVerifiedAsync(report.Database, report.BackupId, cancellationToken).ConfigureAwait(false);
+        using var _ = key;
+        var clear = new StoredVerification(1, report.Database, report.BackupId, report.Level, report.Passed, report.StartedAt, null);
+        var seal = ManifestCodec.Seal(JsonSerializer.SerializeToUtf8Bytes(report, ManifestCodec.CanonicalJson), key, BackupKey.VerificationRole, AssociatedData(clear));
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(clear with { Sealed = seal }, ManifestCodec.StoredJson);
+        var metadata = new Dictionary<string, string>
+        {
+            ["backupid"] = report.BackupId,
+            ["level"] = report.Level.ToString(),
+            ["passed"] = report.Passed ? "true" : "false",
+            ["verifiedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
+        };
+        await store.PutAsync(BackupLayout.Verification(report.Database, report.BackupId, report.Level.ToString()), bytes, overwrite: true, metadata, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The latest stored verification report of a backup at <paramref name="level"/>, authenticated; null if there is none.</summary>
+    /// <exception cref="IntegrityException">The stored report was altered.</exception>
+    public async Task<VerificationReport?> ReadVerificationAsync(string database, string backupIdOrLatest, VerificationLevel level, CancellationToken cancellationToken = default)
+    {
+        var (details, key) = await OpenVerifiedAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        using var _ = key;
+        var objectKey = BackupLayout.Verification(database, details.Manifest.BackupId, level.ToString());
+        if (await store.GetInfoAsync(objectKey, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return null;
+        }
+
+        await using var stream = await store.OpenReadAsync(objectKey, cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stored = JsonSerializer.Deserialize<StoredVerification>(buffer.ToArray(), ManifestCodec.CanonicalJson) ?? throw new FormatException();
+            if (stored.Sealed is null || stored.BackupId != details.Manifest.BackupId || stored.Database != database)
+            {
+                throw new FormatException();
+            }
+
+            var plain = ManifestCodec.Unseal(stored.Sealed, key, BackupKey.VerificationRole, AssociatedData(stored with { Sealed = null }));
+            return JsonSerializer.Deserialize<VerificationReport>(plain, ManifestCodec.CanonicalJson);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or AuthenticationTagMismatchException)
+        {
+            throw new IntegrityException($"The stored {level} verification of backup {details.Manifest.BackupId} ({database}) does not authenticate: it was altered. Verify the backup again.", ex);
+        }
+    }
+
+    private static VerificationStatus? ParseVerification(ObjectInfo item)
+    {
+        var m = item.Metadata;
+        return m.TryGetValue("level", out var level) && Enum.TryParse<VerificationLevel>(level, out var parsed)
+            && m.TryGetValue("verifiedat", out var at) && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.None, out var verifiedAt)
+            ? new VerificationStatus(parsed, verifiedAt, m.GetValueOrDefault("passed") == "true")
+            : null;
+    }
+
+    private static byte[] AssociatedData(StoredVerification clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, ManifestCodec.CanonicalJson));
+
+    private sealed record StoredVerification(int FormatVersion, string Database, string BackupId, VerificationLevel Level, bool Passed, DateTimeOffset VerifiedAt, ManifestSeal? Sealed);
+}

@@ -1,0 +1,27 @@
+namespace ServerlessBackup.Catalog;
+
+/// <summary>
+/// The scratch server: where restores and verifications create throwaway databases. Its admin
+/// connection string (a role that may CREATE DATABASE) lives in the secret store.
+/// </summary>
+public sealed class ScratchOptions
+{
+    /// <summary>Name of the secret holding the scratch server's admin connection string. Required for restore and verify.</summary>
+    public string? ConnectionStringSecret { get; set; }
+
+    /// <summary>How long a scratch database lives before <c>sbk scratch sweep</c> drops it. Default 24 hours.</summary>
+    public double TtlHours { get; set; } = 24;
+
+    /// <summary>
+    /// Allow the scratch server to be the same server (host and port) as the database being
+    /// restored. Off by default so that production is never used for scratch work by accident;
+    /// turn it on for development, where one local server plays both parts.
+    /// </summary>
+    public bool AllowSourceServer { get; set; }
+
+    /// <summary>Path of pg_restore; default: the newest found on PATH or under /usr/lib/postgresql/*/bin.</summary>
+    public string? PgRestorePath { get; set; }
+
+    /// <summary>Where parallel restores (<c>--jobs</c> &gt; 1) land the decrypted archive; default the system temp directory.</summary>
+    public string? TempDirectory { get; set; }
+}

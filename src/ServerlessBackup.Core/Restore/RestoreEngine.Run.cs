@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Dump;
+using ServerlessBackup.Errors;
+
+namespace ServerlessBackup.Restore;
+
+public sealed partial class RestoreEngine
+{
+    /// <summary>One pg_restore run: where from, where to, what.</summary>
+    private sealed record RunPlan(string Database, string BackupId, PgToolVersion Tool, IReadOnlyList<(string Schema, string Name)> Tables, bool DataOnly, int Jobs, IReadOnlyList<string> Tolerated)
+    {
+        public PgConnectionInfo? Connection { get; init; }
+
+        /// <summary>The database name on the target server.</summary>
+        public string Target { get; init; } = string.Empty;
+
+        /// <summary>The target is new and empty.</summary>
+        public bool Fresh { get; init; }
+
+        /// <summary>Drop objects before recreating them (restores into an existing database).</summary>
+        public bool Clean { get; init; }
+
+        /// <summary>Download and authenticate the whole archive before pg_restore starts.</summary>
+        public bool LandFirst { get; init; }
+    }
+
+    private sealed record RunOutcome(int ExitCode, PgRestoreMessages Messages, long Bytes, TimeSpan Download, TimeSpan Decrypt, TimeSpan Restore)
+    {
+        public bool Succeeded => Messages.ErrorCount == 0 && (ExitCode == 0 || Messages.ToleratedCount > 0);
+    }
+
+    private async Task<RunOutcome> RunAsync(RunPlan plan, IProgress<BackupProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        string? temp = null;
+        try
+        {
+            var arguments = new List<string> { "--no-owner", "--no-privileges", "--no-password", "--dbname=" + plan.Target };
+            if (plan.Clean)
+            {
+                arguments.Add("--clean");
+                arguments.Add("--if-exists");
+            }
+
+            if (plan.DataOnly)
+            {
+                arguments.Add("--data-only");
+            }
+
+            if (plan.Tables.Count > 0)
+            {
+                temp = CreateWorkDirectory();
+                var listing = await ReadTocAsync(plan.Database, plan.BackupId, plan.Tool, drain: false, cancellationToken).ConfigureAwait(false);
+                var (list, found) = plan.Fresh ? TocFilter.ForFreshDatabase(listing.Toc, plan.Tables) : TocFilter.DataOnly(listing.Toc, plan.Tables);
+                if (found != plan.Tables.Count)
+                {
+                    throw new SbkException(SbkErrorKind.Failed,
+                        $"Backup {plan.BackupId} ({plan.Database}) lists {plan.Tables.Count} of the requested tables in its census but pg_restore found data for {found} of them in the archive; restore the whole backup instead.");
+                }
+
+                var listFile = Path.Combine(temp, "restore.list");
+                await File.WriteAllTextAsync(listFile, list, cancellationToken).ConfigureAwait(false);
+                arguments.Add("--use-list=" + listFile);
+            }
+
+            await using var archive = await backups.OpenArchiveAsync(plan.Database, plan.BackupId, cancellationToken).ConfigureAwait(false);
+            void Report(BackupPhase phase, long written) => progress?.Report(new BackupProgress(phase, archive.StoredBytesRead, written, clock.Elapsed));
+            if (plan.Jobs > 1 || plan.LandFirst)
+            {
+                // pg_restore -j needs a seekable file; a real target must not change before every byte authenticated.
+                temp ??= CreateWorkDirectory();
+                var local = Path.Combine(temp, "archive.dump");
+
+                await LandAsync(archive, local, written => Report(BackupPhase.Downloading, written), cancellationToken).ConfigureAwait(false);
+                if (plan.Jobs > 1)
+                {
+                    arguments.Add("--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture));
+                }
+
+                arguments.Add(local);
+                var restoreClock = Stopwatch.StartNew();
+                using var process = PgRestoreProcess.Start(plan.Tool, arguments, plan.Connection, plan.Target, plan.Tolerated);
+                process.CloseInput();
+                var exit = await WaitReportingAsync(process, () => Report(BackupPhase.Restoring, archive.PlainBytesRead), cancellationToken).ConfigureAwait(false);
+                return new RunOutcome(exit, process.Messages, archive.PlainBytesRead, archive.DownloadTime, archive.DecryptTime, restoreClock.Elapsed);
+            }
+            else
+            {
+                var restoreClock = Stopwatch.StartNew();
+                using var process = PgRestoreProcess.Start(plan.Tool, arguments, plan.Connection, plan.Target, plan.Tolerated);
+                try
+                {
+                    Report(BackupPhase.Restoring, 0);
+                    if (await process.FeedAsync(archive.Stream, written => Report(BackupPhase.Restoring, written), cancellationToken).ConfigureAwait(false))
+                    {
+                        archive.VerifyComplete();
+                    }
+
+                    var (exit, _) = await process.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    return new RunOutcome(exit, process.Messages, archive.PlainBytesRead, archive.DownloadTime, archive.DecryptTime, restoreClock.Elapsed);
+                }
+                catch
+                {
+                    process.Kill();
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            if (temp is not null)
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>A new owner-only directory for a restore's list file and local archive copy; removed by the caller.</summary>
+    private string CreateWorkDirectory()
+    {
+        var root = options.Scratch.TempDirectory is { } configured ? Path.GetFullPath(configured) : Path.GetTempPath();
+        if (!Directory.Exists(root))
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"The directory for restore files ({root}, Scratch:TempDirectory) does not exist. Create it or change the setting.");
+        }
+
+        var path = Path.Combine(root, "sbk-restore-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return path;
+    }
+
+    /// <summary>Writes the authenticated plaintext to <paramref name="path"/> (owner-only), then checks the whole object against the manifest.</summary>
+    private static async Task LandAsync(ArchivePlaintext archive, string path, Action<long> onWritten, CancellationToken cancellationToken)
+    {
+        var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous, BufferSize = 1 << 16 };
+        if (!OperatingSystem.IsWindows())
+        {
+            file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var output = new FileStream(path, file))
+        {
+            var buffer = new byte[1 << 20];
+            int n;
+            while ((n = await archive.Stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                onWritten(output.Position);
+            }
+        }
+
+        archive.VerifyComplete();
+    }
+
+    private static async Task<int> WaitReportingAsync(PgRestoreProcess process, Action report, CancellationToken cancellationToken)
+    {
+        var wait = process.WaitAsync(cancellationToken);
+        while (await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false) != wait)
+        {
+            report();
+        }
+
+        return (await wait.ConfigureAwait(false)).ExitCode;
+    }
+
+    /// <summary>
+    /// Feeds the archive to <c>pg_restore --list</c>, which reads only its table of contents. With
+    /// <paramref name="drain"/>, the rest is then read too, so that every chunk authenticates and
+    /// the whole object is checked against the manifest.
+    /// </summary>
+    private async Task<(string Toc, int Entries, ArchiveCheck Check)> ReadTocAsync(string database, string backupId, PgToolVersion tool, bool drain, CancellationToken cancellationToken)
+    {
+        await using var archive = await backups.OpenArchiveAsync(database, backupId, cancellationToken).ConfigureAwait(false);
+        using var process = PgRestoreProcess.Start(tool, ["--list"], null, null, [], keepStdout: true);
+        int exit;
+        string toc;
+        try
+        {
+            var fedAll = await process.FeedAsync(archive.Stream, null, cancellationToken).ConfigureAwait(false);
+            (exit, toc) = await process.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (drain)
+            {
+                if (!fedAll)
+                {
+                    await archive.DrainAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                archive.VerifyComplete();
+            }
+        }
+        catch
+        {
+            process.Kill();
+            throw;
+        }
+
+        if (exit != 0)
+        {
+            var m = process.Messages;
+            throw new SbkException(SbkErrorKind.Failed,
+                $"pg_restore --list cannot read backup {backupId} ({database}), although every chunk of it that was read authenticated: {string.Join(" | ", m.FirstErrors.Concat([m.Other.Trim()]).Where(s => s.Length > 0))}. The archive was written by a pg_dump this pg_restore ({tool.Version}) does not understand, or written wrongly.");
+        }
+
+        var entries = toc.Split('\n').Count(line => line.Length > 0 && char.IsAsciiDigit(line[0]));
+        return (toc, entries, new ArchiveCheck(archive.StoredBytesRead, archive.PlainBytesRead, archive.DownloadTime, archive.DecryptTime));
+    }
+
+    private sealed record ArchiveCheck(long StoredBytes, long PlainBytes, TimeSpan Download, TimeSpan Decrypt);
+}

@@ -1,0 +1,152 @@
+using Npgsql;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Dump;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Secrets;
+
+namespace ServerlessBackup.Restore;
+
+/// <summary>
+/// The scratch server, reached with the admin connection string named by
+/// <c>Scratch:ConnectionStringSecret</c>: creates, finds, lists and drops scratch databases.
+/// </summary>
+internal sealed class ScratchServer
+{
+    private readonly string secretName;
+
+    private ScratchServer(PgConnectionInfo admin, string secretName)
+    {
+        Admin = admin;
+        this.secretName = secretName;
+    }
+
+    /// <summary>The admin connection (its database is the maintenance database).</summary>
+    public PgConnectionInfo Admin { get; }
+
+    /// <summary>"host:port", for messages.</summary>
+    public string Describe() => $"the scratch server {Admin.Host}:{Admin.Port}";
+
+    /// <summary>Reads the scratch server's secret.</summary>
+    /// <exception cref="SbkException">Configuration: no scratch server configured, or its secret is missing or unusable.</exception>
+    public static async Task<ScratchServer> OpenAsync(ScratchOptions options, ISecretStore secrets, CancellationToken cancellationToken)
+    {
+        var name = options.ConnectionStringSecret;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new SbkException(SbkErrorKind.Configuration,
+                "Restores and verifications need a scratch server: set Scratch:ConnectionStringSecret to the name of a secret holding an admin connection string for a server where sbk may create databases (see README.md, 'Restore and verify').");
+        }
+
+        SecretValue secret;
+        try
+        {
+            secret = await secrets.GetSecretAsync(name, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"Scratch:ConnectionStringSecret names the secret '{name}', but it is not in {secrets.Description}. Store the scratch server's admin connection string there.", false, ex);
+        }
+
+        return new ScratchServer(PgConnectionInfo.FromSecret(secret), name);
+    }
+
+    /// <summary>Creates an empty scratch database with its marker; returns its name.</summary>
+    public async Task<string> CreateAsync(string source, string backupId, DateTimeOffset now, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        var expires = now + ttl;
+        var name = ScratchNames.Create(source, backupId, expires);
+        await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, $"CREATE DATABASE {SourceSession.Quote(name)}", cancellationToken).ConfigureAwait(false);
+            var marker = ScratchNames.MarkerFor(source, backupId, now, expires).Replace("'", "''", StringComparison.Ordinal);
+            await ExecuteAsync(connection, $"COMMENT ON DATABASE {SourceSession.Quote(name)} IS '{marker}'", cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == "42501")
+        {
+            throw new SbkException(SbkErrorKind.Configuration,
+                $"The role {Admin.Username} may not create databases on {Describe()}. Give it CREATEDB (ALTER ROLE {Admin.Username} CREATEDB) or name another role in the secret '{secretName}'.");
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw Translate(ex);
+        }
+
+        return name;
+    }
+
+    /// <summary>Every scratch database sbk made (prefix and marker), oldest first.</summary>
+    public async Task<IReadOnlyList<ScratchDatabase>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand("""
+                SELECT d.datname, shobj_description(d.oid, 'pg_database'), pg_database_size(d.oid)
+                FROM pg_database d WHERE d.datname LIKE 'sbk\_scratch\_%' ORDER BY d.datname
+                """, connection);
+            var result = new List<ScratchDatabase>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (ScratchNames.Parse(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2)) is { } scratch)
+                {
+                    result.Add(scratch);
+                }
+            }
+
+            return result.OrderBy(s => s.CreatedAt).ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    /// <summary>The scratch database named <paramref name="name"/>, or null if there is no such database made by sbk.</summary>
+    public async Task<ScratchDatabase?> FindAsync(string name, CancellationToken cancellationToken) =>
+        (await ListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.Name == name);
+
+    /// <summary>Drops a scratch database (terminating its sessions). Dropping one that is already gone succeeds.</summary>
+    public async Task DropAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!ScratchNames.HasPrefix(name))
+        {
+            throw new ArgumentException("Only scratch databases are dropped.", nameof(name));
+        }
+
+        await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {SourceSession.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    /// <summary>An open connection to a database on the scratch server (the maintenance database by default).</summary>
+    public async Task<NpgsqlConnection> ConnectAsync(CancellationToken cancellationToken, string? database = null)
+    {
+        var connection = new NpgsqlConnection(Admin.ToNpgsql(database, timeoutSeconds: 15));
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Translate(ex);
+        }
+    }
+
+    private SbkException Translate(Exception ex) => PgErrors.Translate(ex, "scratch", Admin, secretName);
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

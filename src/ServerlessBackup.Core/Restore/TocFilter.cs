@@ -1,0 +1,82 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ServerlessBackup.Restore;
+
+/// <summary>
+/// Builds a pg_restore <c>--use-list</c> file from <c>pg_restore --list</c> output, for restores of
+/// chosen tables. Entries keep their archive order (so the list works on a streamed archive);
+/// unwanted ones are commented out. pg_dump orders its TOC by section (pre-data, data,
+/// post-data), which is how an entry's section is told.
+/// </summary>
+internal static partial class TocFilter
+{
+    private static readonly string[] DataKinds = ["TABLE DATA ", "SEQUENCE SET ", "BLOBS ", "BLOB DATA ", "LARGE OBJECT "];
+    private static readonly string[] TableTagKinds = ["DEFAULT ", "CONSTRAINT ", "CHECK CONSTRAINT ", "TRIGGER ", "POLICY ", "ROW SECURITY "];
+
+    // "215; 1259 16386 TABLE Billing Customer Accounts postgres"
+    [GeneratedRegex(@"^(\d+); \d+ \d+ (.*)$")]
+    private static partial Regex EntryPattern();
+
+    /// <summary>
+    /// The list for a fresh, empty database: the whole schema before data (types, schemas,
+    /// functions, every table definition), the data of the chosen tables and every sequence's
+    /// value, and the chosen tables' own constraints and triggers (not foreign keys: the tables
+    /// they point at stay empty).
+    /// </summary>
+    public static (string List, int DataEntries) ForFreshDatabase(string listing, IReadOnlyList<(string Schema, string Name)> tables) =>
+        Build(listing, (section, rest) => section switch
+        {
+            Section.Pre => true,
+            Section.Data => rest.StartsWith("SEQUENCE SET ", StringComparison.Ordinal) || IsTableEntry(rest, "TABLE DATA ", tables),
+            _ => TableTagKinds.Any(kind => tables.Any(t => rest.StartsWith($"{kind}{t.Schema} {t.Name} ", StringComparison.Ordinal))),
+        }, tables);
+
+    /// <summary>The list for an existing schema: only the chosen tables' data.</summary>
+    public static (string List, int DataEntries) DataOnly(string listing, IReadOnlyList<(string Schema, string Name)> tables) =>
+        Build(listing, (_, rest) => IsTableEntry(rest, "TABLE DATA ", tables), tables);
+
+    private static (string List, int DataEntries) Build(string listing, Func<Section, string, bool> keep, IReadOnlyList<(string Schema, string Name)> tables)
+    {
+        var output = new StringBuilder();
+        var section = Section.Pre;
+        var dataEntries = 0;
+        foreach (var line in listing.Split('\n'))
+        {
+            var match = EntryPattern().Match(line.TrimEnd('\r'));
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            var rest = match.Groups[2].Value;
+            var isData = DataKinds.Any(kind => rest.StartsWith(kind, StringComparison.Ordinal));
+            section = isData ? Section.Data : section == Section.Data ? Section.Post : section;
+            if (keep(section, rest))
+            {
+                output.Append(line.TrimEnd('\r')).Append('\n');
+                if (IsTableEntry(rest, "TABLE DATA ", tables))
+                {
+                    dataEntries++;
+                }
+            }
+        }
+
+        return (output.ToString(), dataEntries);
+    }
+
+    /// <summary>"KIND schema name owner" for one of <paramref name="tables"/>; the remainder must be a single word (the owner).</summary>
+    private static bool IsTableEntry(string rest, string kind, IReadOnlyList<(string Schema, string Name)> tables) =>
+        tables.Any(t =>
+        {
+            var prefix = $"{kind}{t.Schema} {t.Name} ";
+            return rest.StartsWith(prefix, StringComparison.Ordinal) && !rest.AsSpan(prefix.Length).Contains(' ');
+        });
+
+    private enum Section
+    {
+        Pre,
+        Data,
+        Post,
+    }
+}

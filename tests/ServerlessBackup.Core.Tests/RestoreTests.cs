@@ -1,0 +1,345 @@
+using Npgsql;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Restore;
+using ServerlessBackup.Storage;
+using ServerlessBackup.Tests.Infrastructure;
+
+namespace ServerlessBackup.Tests;
+
+public sealed class RestoreTests
+{
+    private sealed class Setup : IAsyncDisposable
+    {
+        public required TestCatalog Catalog { get; init; }
+
+        public required TestDatabase Source { get; init; }
+
+        public required IObjectStore Store { get; init; }
+
+        public required BackupEngine Backups { get; init; }
+
+        public required RestoreEngine Restores { get; init; }
+
+        public required Manifest Backup { get; init; }
+
+        public List<TestDatabase> Cleanup { get; } = [];
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var database in Cleanup)
+            {
+                await database.DisposeAsync();
+            }
+
+            await Source.DisposeAsync();
+            Catalog.Dispose();
+        }
+
+        /// <summary>A database the test made or restored into, dropped at the end.</summary>
+        public TestDatabase Track(string name, int? port = null)
+        {
+            var database = TestDatabase.Attach(name, port);
+            Cleanup.Add(database);
+            return database;
+        }
+    }
+
+    private static async Task<Setup> SetupAsync(bool azurite = false, int? scratchPort = null)
+    {
+        var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await catalog.WithScratchAsync(scratchPort);
+        catalog.Options.Dump.ChunkSizeKiB = 64;
+        var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(Fixture.Schema);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        IObjectStore store = azurite ? TestServers.NewAzuriteStore() : catalog.NewFileStore();
+        var backups = catalog.Engine(store);
+        var manifest = await backups.BackupAsync("shop");
+        return new Setup { Catalog = catalog, Source = source, Store = store, Backups = backups, Restores = catalog.Restores(backups), Backup = manifest };
+    }
+
+    [Fact]
+    public async Task A_full_restore_to_scratch_reproduces_the_schema_and_every_row()
+    {
+        await using var s = await SetupAsync();
+
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" });
+
+        var copy = s.Track(result.Target);
+        Assert.True(result.TargetIsScratch);
+        Assert.StartsWith("sbk_scratch_shop_", result.Target, StringComparison.Ordinal);
+        Assert.True(result.Target.Length <= 63);
+        Assert.Equal(s.Backup.BackupId, result.BackupId);
+        Assert.Equal(await s.Source.SchemaAsync(), await copy.SchemaAsync());
+        Assert.Equal(await s.Source.FingerprintAsync(), await copy.FingerprintAsync());
+        var listed = Assert.Single(await s.Restores.ListScratchAsync(), x => x.Name == result.Target);
+        Assert.Equal("shop", listed.SourceDatabase);
+        Assert.Equal(s.Backup.BackupId, listed.BackupId);
+        Assert.True(listed.ExpiresAt > DateTimeOffset.UtcNow.AddHours(23));
+    }
+
+    [Fact]
+    public async Task A_parallel_restore_from_Azurite_equals_a_serial_one_and_removes_its_temporary_file()
+    {
+        await using var s = await SetupAsync(azurite: true);
+        var temp = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "tmp")).FullName;
+        s.Catalog.Options.Scratch.TempDirectory = temp;
+
+        var serial = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" });
+        var parallel = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 });
+
+        var serialCopy = s.Track(serial.Target);
+        var parallelCopy = s.Track(parallel.Target);
+        Assert.Equal(2, parallel.Jobs);
+        Assert.Equal(await serialCopy.FingerprintAsync(), await parallelCopy.FingerprintAsync());
+        Assert.Equal(await s.Source.FingerprintAsync(), await parallelCopy.FingerprintAsync());
+        Assert.Equal(await serialCopy.SchemaAsync(), await parallelCopy.SchemaAsync());
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+    }
+
+    [Fact]
+    public async Task A_single_table_restore_holds_that_tables_rows_and_no_others()
+    {
+        await using var s = await SetupAsync();
+
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Tables = ["invoices"] });
+
+        var copy = s.Track(result.Target);
+        Assert.Equal(["Billing.invoices"], result.Tables);
+        var source = await s.Source.FingerprintAsync();
+        var restored = await copy.FingerprintAsync();
+        Assert.Equal(source["Billing.invoices"], restored["Billing.invoices"]);
+        Assert.StartsWith("0:", restored["Billing.Customer Accounts"], StringComparison.Ordinal);
+        Assert.Equal(3000L, await copy.ScalarAsync<long>("SELECT count(*) FROM \"Billing\".invoices"));
+    }
+
+    [Fact]
+    public async Task A_data_only_restore_of_one_table_reloads_it_into_an_existing_scratch_copy()
+    {
+        await using var s = await SetupAsync();
+        var full = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" });
+        var copy = s.Track(full.Target);
+        await copy.ExecuteAsync("TRUNCATE \"Billing\".invoices");
+
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = full.Target, Tables = ["Billing.invoices"], DataOnly = true });
+
+        Assert.True(result.DataOnly);
+        Assert.Equal((await s.Source.FingerprintAsync())["Billing.invoices"], (await copy.FingerprintAsync())["Billing.invoices"]);
+    }
+
+    [Fact]
+    public async Task Restore_errors_fail_the_restore_with_their_count_unless_tolerated()
+    {
+        await using var s = await SetupAsync();
+        var full = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" });
+        s.Track(full.Target);
+
+        // Loading the data again over itself violates the primary key.
+        var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = full.Target, Tables = ["invoices"], DataOnly = true }));
+        Assert.Equal(SbkErrorKind.Failed, ex.Kind);
+        Assert.Contains("1 error(s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("duplicate key value violates unique constraint", ex.Message, StringComparison.Ordinal);
+
+        var tolerated = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = full.Target, Tables = ["invoices"], DataOnly = true, Tolerate = ["duplicate key value"] });
+        Assert.Equal(1, tolerated.ToleratedErrors);
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_newer_PostgreSQL_17_scratch_server_reproduces_every_row()
+    {
+        await using var s = await SetupAsync(scratchPort: TestServers.Pg17Port);
+
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" });
+
+        var copy = s.Track(result.Target, TestServers.Pg17Port);
+        Assert.Equal(await s.Source.FingerprintAsync(), await copy.FingerprintAsync());
+    }
+
+    [Fact]
+    public async Task Refusals_explain_themselves_and_change_nothing()
+    {
+        await using var s = await SetupAsync();
+        await using var prod = await TestDatabase.CreateAsync("prod");
+        await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2)");
+        await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
+        await using var other = await TestDatabase.CreateAsync("other");
+        await other.ExecuteAsync("CREATE TABLE t (id int)");
+        await s.Catalog.AddDatabaseAsync("other", other.ConnectionUri);
+        await s.Backups.BackupAsync("other");
+        var otherScratch = await s.Restores.RestoreAsync(new RestoreRequest { Database = "other" });
+        s.Track(otherScratch.Target);
+        var before = await prod.FingerprintAsync();
+        var scratchBefore = (await s.Restores.ListScratchAsync()).Count(x => x.SourceDatabase == "shop");
+
+        async Task<string> Refused(RestoreRequest request)
+        {
+            var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(request));
+            Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
+            Assert.Contains("Nothing was changed.", ex.Message, StringComparison.Ordinal);
+            return ex.Message;
+        }
+
+        Assert.Contains("--target prod --confirm prod", await Refused(new RestoreRequest { Database = "shop", Target = "prod" }), StringComparison.Ordinal);
+        Assert.Contains("does not repeat the target 'prod'", await Refused(new RestoreRequest { Database = "shop", Target = "prod", Confirm = "prdo" }), StringComparison.Ordinal);
+        Assert.Contains("holds a copy of 'other'", await Refused(new RestoreRequest { Database = "shop", Target = otherScratch.Target }), StringComparison.Ordinal);
+        Assert.Contains("neither a scratch database nor a catalogued database", await Refused(new RestoreRequest { Database = "shop", Target = "postgres", Confirm = "postgres" }), StringComparison.Ordinal);
+        Assert.Contains("no scratch database named", await Refused(new RestoreRequest { Database = "shop", Target = "sbk_scratch_shop_nope" }), StringComparison.Ordinal);
+        Assert.Contains("needs an existing schema", await Refused(new RestoreRequest { Database = "shop", DataOnly = true }), StringComparison.Ordinal);
+        Assert.Contains("drop and recreate", await Refused(new RestoreRequest { Database = "shop", Target = "prod", Confirm = "prod", Tables = ["invoices"] }), StringComparison.Ordinal);
+
+        Assert.Equal(before, await prod.FingerprintAsync());
+        Assert.Empty(await s.Backups.ListAsync("prod"));
+        Assert.Equal(scratchBefore, (await s.Restores.ListScratchAsync()).Count(x => x.SourceDatabase == "shop"));
+    }
+
+    [Fact]
+    public async Task A_confirmed_restore_into_a_catalogued_database_backs_it_up_first()
+    {
+        await using var s = await SetupAsync();
+        await using var prod = await TestDatabase.CreateAsync("prod");
+        await prod.ExecuteAsync(Fixture.Schema);
+        await prod.ExecuteAsync("DELETE FROM \"Billing\".invoices WHERE id > 100; UPDATE \"Billing\".\"Customer Accounts\" SET balance = 0");
+        await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
+        var before = await prod.FingerprintAsync();
+
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = "prod", Confirm = "prod" });
+
+        Assert.False(result.TargetIsScratch);
+        Assert.Equal(await s.Source.FingerprintAsync(), await prod.FingerprintAsync());
+        var emergency = Assert.Single(await s.Backups.ListAsync("prod"));
+        Assert.Equal(result.EmergencyBackupId, emergency.BackupId);
+        Assert.Equal("emergency", emergency.Label);
+        // The emergency backup holds prod as it was before the restore.
+        var archive = Path.Combine(s.Catalog.Directory, "prod-before.dump");
+        await s.Backups.DecryptAsync("prod", emergency.BackupId, archive);
+        await using var check = await TestDatabase.CreateAsync("check");
+        var (exit, errors) = await PgTools.RestoreAsync(archive, check);
+        Assert.True(exit == 0, errors);
+        Assert.Equal(before, await check.FingerprintAsync());
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_catalogued_database_is_refused_when_its_emergency_backup_fails()
+    {
+        await using var s = await SetupAsync();
+        await using var prod = await TestDatabase.CreateAsync("prod");
+        await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)");
+        await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
+        var before = await prod.FingerprintAsync();
+        await using var held = await s.Store.TryAcquireLockAsync(BackupLayout.Lock("prod"));
+
+        var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = "prod", Confirm = "prod" }));
+
+        Assert.Contains("Refusing to restore into 'prod': its emergency backup failed", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await prod.FingerprintAsync());
+    }
+
+    [Fact]
+    public async Task A_tampered_archive_aborts_the_restore_and_drops_the_half_restored_scratch_database()
+    {
+        await using var s = await SetupAsync();
+        var path = Path.Combine(s.Catalog.Directory, "store", "shop", s.Backup.BackupId, "archive");
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length * 3 / 4] ^= 0x20;
+        File.WriteAllBytes(path, bytes);
+
+        await Assert.ThrowsAsync<IntegrityException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Keep = true }));
+
+        Assert.DoesNotContain(await s.Restores.ListScratchAsync(), x => x.BackupId == s.Backup.BackupId);
+    }
+
+    [Fact]
+    public async Task The_scratch_server_must_not_be_the_source_server_unless_allowed()
+    {
+        await using var s = await SetupAsync();
+        s.Catalog.Options.Scratch.AllowSourceServer = false;
+
+        var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" }));
+
+        Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
+        Assert.Contains("AllowSourceServer", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(await s.Restores.ListScratchAsync(), x => x.BackupId == s.Backup.BackupId);
+    }
+
+    [Fact]
+    public async Task A_backup_from_a_newer_pg_dump_asks_for_the_matching_pg_restore()
+    {
+        await using var s = await SetupAsync();
+        await TestManifests.RewriteAsync(s.Store, s.Catalog.Secrets, s.Catalog.Options.MasterKeySecret, "shop", s.Backup.BackupId,
+            (m, p) => (m with { Source = m.Source with { PgDumpVersion = "99.1" } }, p));
+
+        var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" }));
+
+        Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
+        Assert.Contains("postgresql-client-99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_table_is_named_with_suggestions()
+    {
+        await using var s = await SetupAsync();
+
+        var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Tables = ["invoice"] }));
+
+        Assert.Equal(SbkErrorKind.NotFound, ex.Kind);
+        Assert.Contains("Did you mean Billing.invoices?", ex.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
+    public async Task The_janitor_drops_expired_scratch_databases_and_nothing_else()
+    {
+        await using var s = await SetupAsync();
+        var past = s.Catalog.Restores(s.Backups, new FixedClock(DateTimeOffset.UtcNow.AddDays(-3)));
+        var expired = await past.RestoreAsync(new RestoreRequest { Database = "shop" });
+        var fresh = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" });
+        var expiredDb = s.Track(expired.Target);
+        var freshDb = s.Track(fresh.Target);
+        // Look-alikes: the prefix without the marker, and a marker-like comment without the prefix.
+        await using var decoy = await CreateNamedAsync("sbk_scratch_decoy_" + Guid.NewGuid().ToString("N")[..8]);
+        await using var unmarked = await TestDatabase.CreateAsync("plain");
+        await using (var admin = new NpgsqlConnection(TestServers.AdminConnectionString()))
+        {
+            await admin.OpenAsync();
+            await using var comment = new NpgsqlCommand($"COMMENT ON DATABASE \"{unmarked.Name}\" IS '{{\"Kind\":\"sbk-scratch\",\"Version\":1,\"Source\":\"shop\",\"BackupId\":\"x\",\"CreatedAt\":\"2020-01-01T00:00:00Z\",\"ExpiresAt\":\"2020-01-02T00:00:00Z\"}}'", admin);
+            await comment.ExecuteNonQueryAsync();
+        }
+
+        var dry = await s.Restores.SweepScratchAsync(dryRun: true);
+        Assert.Contains(dry, x => x.Name == expired.Target);
+        Assert.True(await expiredDb.ExistsAsync());
+
+        var swept = await s.Restores.SweepScratchAsync();
+
+        Assert.Contains(swept, x => x.Name == expired.Target);
+        Assert.DoesNotContain(swept, x => x.Name == fresh.Target);
+        Assert.False(await expiredDb.ExistsAsync());
+        Assert.True(await freshDb.ExistsAsync());
+        Assert.True(await decoy.ExistsAsync());
+        Assert.True(await unmarked.ExistsAsync());
+        Assert.True(await s.Source.ExistsAsync());
+        var refused = await Assert.ThrowsAsync<SbkException>(() => s.Restores.DropScratchAsync(decoy.Name));
+        Assert.Equal(SbkErrorKind.NotFound, refused.Kind);
+        Assert.True(await decoy.ExistsAsync());
+
+        await s.Restores.DropScratchAsync(fresh.Target);
+        Assert.False(await freshDb.ExistsAsync());
+    }
+
+    private static async Task<TestDatabase> CreateNamedAsync(string name)
+    {
+        await using (var admin = new NpgsqlConnection(TestServers.AdminConnectionString()))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return TestDatabase.Attach(name);
+    }
+}
