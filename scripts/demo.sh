@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a local default: a throwaway local PostgreSQL holding a sample application
 # database, a local directory store and a locally generated master key. Backs the database up,
-# lists the backups and shows the newest one. Needs no Azure account. Run it again: backups
+# lists the backups, shows the newest one, and proves it: restores it into a scratch database on
+# the same server, compares every table's row count with the census and runs the sample's
+# assertions, then drops the scratch copy. Needs no Azure account. Run it again: backups
 # accumulate in $SBK_DEMO_DIR/store (default /tmp/sbk-demo).
 set -euo pipefail
 source "$(dirname "$0")/lib/servers.sh"
@@ -34,13 +36,23 @@ cat > "$DEMO/sbk.json" <<JSON
   "Store": { "Kind": "FileSystem", "Path": "store" },
   "Secrets": { "Kind": "Local", "Path": "secrets.json" },
   "MasterKeySecret": "sbk-master-key",
+  "Scratch": { "ConnectionStringSecret": "scratch-admin", "AllowSourceServer": true, "TtlHours": 24 },
   "Databases": {
-    "app": { "ConnectionStringSecret": "app-db" }
+    "app": {
+      "ConnectionStringSecret": "app-db",
+      "Assertions": [
+        { "Name": "users exist", "Sql": "SELECT count(*) FROM users", "Expect": "AtLeast", "Value": "1" },
+        { "Name": "no orphaned attachments", "Sql": "SELECT a.id FROM attachments a LEFT JOIN submissions s ON s.id = a.submission_id WHERE s.id IS NULL" },
+        { "Name": "unique mobile numbers", "Sql": "SELECT mobile FROM users WHERE mobile IS NOT NULL GROUP BY mobile HAVING count(*) > 1" }
+      ]
+    }
   }
 }
 JSON
 
 printf 'postgres://postgres:%s@127.0.0.1:%s/app?sslmode=disable\n' "$PASSWORD" "$PORT" | sbk secrets set app-db >/dev/null
+# The scratch server is the same local server here (development); in production name another one.
+printf 'postgres://postgres:%s@127.0.0.1:%s/postgres?sslmode=disable\n' "$PASSWORD" "$PORT" | sbk secrets set scratch-admin >/dev/null
 sbk keys init
 echo
 echo "\$ sbk backup app --label demo"
@@ -51,5 +63,11 @@ sbk list
 echo
 echo "\$ sbk show app latest"
 sbk show app latest
+echo
+echo "\$ sbk verify app latest"
+sbk verify app latest
+echo
+echo "\$ sbk list app"
+sbk list app
 echo
 echo "Configuration, secrets and store are in $DEMO (try: cd $DEMO && dotnet bin/sbk.dll --help)."

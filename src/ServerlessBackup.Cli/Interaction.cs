@@ -26,6 +26,12 @@ internal sealed class Interaction
         Error = error ?? Console.Error;
         IsInteractive = interactive ?? (!Console.IsErrorRedirected && Environment.GetEnvironmentVariable("CI") is null);
         Console_ = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Output) });
+        if (Console.IsOutputRedirected || output is not null)
+        {
+            // Redirected to a file or a pipe: no terminal width to respect, and wrapped names (scratch databases, backup ids) cannot be copied.
+            Console_.Profile.Width = 200;
+        }
+
         ErrorConsole = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Error) });
     }
 

@@ -68,6 +68,62 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Restore_verify_and_scratch_work_from_the_command_line_and_never_print_a_secret()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await catalog.WithScratchAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(Fixture.Schema);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var config = catalog.WriteConfig();
+        var outputs = new List<string>();
+        async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+        {
+            var result = await SbkAsync([.. args, "--config", config, "--verbose"]);
+            outputs.Add(result.Out + result.Err);
+            return result;
+        }
+
+        Assert.Equal(0, (await Run("backup", "shop")).Exit);
+        var restore = await Run("restore", "shop", "latest", "--json");
+        Assert.True(restore.Exit == 0, restore.Err);
+        var scratchName = System.Text.Json.JsonDocument.Parse(restore.Out).RootElement.GetProperty("target").GetString()!;
+        await using var scratch = TestDatabase.Attach(scratchName);
+        Assert.Equal(await source.FingerprintAsync(), await scratch.FingerprintAsync());
+        var scratchList = await Run("scratch", "list");
+        Assert.Contains(scratchName, scratchList.Out, StringComparison.Ordinal);
+
+        var verify = await Run("verify", "shop", "--level", "census");
+        Assert.True(verify.Exit == 0, verify.Out + verify.Err);
+        Assert.Contains("PASSED", verify.Out, StringComparison.Ordinal);
+        var list = await Run("list", "shop");
+        Assert.Contains("census", list.Out, StringComparison.Ordinal);
+
+        var refused = await Run("restore", "shop", "--target", "shop");
+        Assert.Equal(ExitCodes.Configuration, refused.Exit);
+        Assert.Contains("--confirm shop", refused.Err, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, (await Run("restore", "shop", "--jobs", "0")).Exit);
+        Assert.Equal(ExitCodes.Usage, (await Run("verify", "shop", "--level", "everything")).Exit);
+        Assert.Equal(ExitCodes.NotFound, (await Run("scratch", "drop", "postgres")).Exit);
+        Assert.Equal(0, (await Run("scratch", "drop", scratchName)).Exit);
+        Assert.False(await scratch.ExistsAsync());
+        Assert.Equal(0, (await Run("scratch", "sweep", "--dry-run")).Exit);
+
+        // A wrong scratch password: the failure must name the server, not either password.
+        await catalog.Secrets.SetSecretAsync("scratch-admin", TestServers.ConnectionUri("postgres", "Wr0ng+Canary/Pw-9931"));
+        var denied = await Run("verify", "shop");
+        Assert.Equal(ExitCodes.Configuration, denied.Exit);
+
+        foreach (var text in outputs.Concat(Directory.EnumerateFiles(Path.Combine(catalog.Directory, "store"), "*", SearchOption.AllDirectories).Select(File.ReadAllText)))
+        {
+            Assert.DoesNotContain(TestServers.Password, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(Uri.EscapeDataString(TestServers.Password), text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Wr0ng+Canary", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_tampered_backup_exits_with_the_integrity_code()
     {
         using var catalog = await new TestCatalog().WithMasterKeyAsync();
@@ -84,6 +140,9 @@ public sealed class CliTests
         Assert.Equal(ExitCodes.Integrity, result.Exit);
         Assert.Contains("does not authenticate", result.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(catalog.Directory, "x.dump")));
+        var verify = await SbkAsync("verify", "shop", manifest.BackupId, "--level", "archive", "--config", config);
+        Assert.Equal(ExitCodes.Integrity, verify.Exit);
+        Assert.Contains("FAILED", verify.Out, StringComparison.Ordinal);
     }
 
     [Fact]

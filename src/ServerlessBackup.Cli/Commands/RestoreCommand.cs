@@ -33,6 +33,13 @@ internal sealed class RestoreCommand : SbkCommand
         Options.Add(tables);
         Options.Add(dataOnly);
         Options.Add(jobs);
+        jobs.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 64)
+            {
+                result.AddError("--jobs must be between 1 and 64.");
+            }
+        });
         Options.Add(keep);
         Options.Add(tolerate);
         Options.Add(json);
@@ -41,11 +48,6 @@ internal sealed class RestoreCommand : SbkCommand
             if (result.GetValue(toScratch) && result.GetValue(target) is not null)
             {
                 result.AddError("Give either --to-scratch or --target NAME, not both.");
-            }
-
-            if (result.GetValue(jobs) is < 1 or > 64)
-            {
-                result.AddError("--jobs must be between 1 and 64.");
             }
         });
     }

@@ -19,7 +19,7 @@ internal sealed class ScratchCommand : Command
     private static void WriteTable(Interaction interaction, IReadOnlyList<ScratchDatabase> databases)
     {
         var now = DateTimeOffset.UtcNow;
-        var table = new Table().AddColumns("Name", "Copy of", "Backup id", "Created (UTC)", "Expires (UTC)", "Size");
+        var table = new Table().AddColumn(new TableColumn("Name").NoWrap()).AddColumns("Copy of", "Backup id", "Created (UTC)", "Expires (UTC)", "Size");
         foreach (var s in databases)
         {
             table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.SourceDatabase), Markup.Escape(s.BackupId), Format(s.CreatedAt),

@@ -28,16 +28,16 @@ internal sealed class VerifyCommand : SbkCommand
         Arguments.Add(backup);
         Options.Add(level);
         Options.Add(jobs);
-        Options.Add(keep);
-        Options.Add(tolerate);
-        Options.Add(json);
-        Validators.Add(result =>
+        jobs.Validators.Add(result =>
         {
-            if (result.GetValue(jobs) is < 1 or > 64)
+            if (result.GetValueOrDefault<int>() is < 1 or > 64)
             {
                 result.AddError("--jobs must be between 1 and 64.");
             }
         });
+        Options.Add(keep);
+        Options.Add(tolerate);
+        Options.Add(json);
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
