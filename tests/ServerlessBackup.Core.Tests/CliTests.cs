@@ -14,6 +14,14 @@ public sealed class CliTests
         return (exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>Runs sbk with the test's config, keeping every output for the leak checks.</summary>
+    private static Func<string[], Task<(int Exit, string Out, string Err)>> Runner(string config, List<string> outputs) => async args =>
+    {
+        var result = await SbkAsync([.. args, "--config", config, "--verbose"]);
+        outputs.Add(result.Out + result.Err);
+        return result;
+    };
+
     [Fact]
     public async Task Backup_list_show_and_decrypt_work_from_the_command_line_and_never_print_a_secret()
     {
@@ -23,12 +31,8 @@ public sealed class CliTests
         await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
         var config = catalog.WriteConfig();
         var outputs = new List<string>();
-        async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-        {
-            var result = await SbkAsync([.. args, "--config", config, "--verbose"]);
-            outputs.Add(result.Out + result.Err);
-            return result;
-        }
+        var run = Runner(config, outputs);
+        Task<(int Exit, string Out, string Err)> Run(params string[] args) => run(args);
 
         var noKey = await Run("backup", "shop");
         Assert.Equal(ExitCodes.Configuration, noKey.Exit);
@@ -77,12 +81,8 @@ public sealed class CliTests
         await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
         var config = catalog.WriteConfig();
         var outputs = new List<string>();
-        async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-        {
-            var result = await SbkAsync([.. args, "--config", config, "--verbose"]);
-            outputs.Add(result.Out + result.Err);
-            return result;
-        }
+        var run = Runner(config, outputs);
+        Task<(int Exit, string Out, string Err)> Run(params string[] args) => run(args);
 
         Assert.Equal(0, (await Run("backup", "shop")).Exit);
         var restore = await Run("restore", "shop", "latest", "--json");

@@ -11,15 +11,15 @@ namespace ServerlessBackup.Cli.Commands;
 internal sealed class RestoreCommand : SbkCommand
 {
     private readonly Argument<string> database = new("database") { Description = "The catalog name of the database whose backup is restored." };
-    private readonly Argument<string> backup = new("backup") { Description = "A backup id, or 'latest' (the default).", DefaultValueFactory = _ => "latest" };
+    private readonly Argument<string> backup = GlobalOptions.Backup();
     private readonly Option<bool> toScratch = new("--to-scratch") { Description = "Restore into a new scratch database (the default)." };
     private readonly Option<string?> target = new("--target") { Description = "Restore into this database instead: an existing scratch copy (sbk_scratch_…) of the same database, or a catalogued database (needs --confirm; it is backed up first)." };
     private readonly Option<string?> confirm = new("--confirm") { Description = "Repeat the --target name to confirm overwriting a real database." };
     private readonly Option<string[]> tables = new("--table", "-t") { Description = "Restore only this table (schema.table, or table); repeatable.", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> dataOnly = new("--data-only") { Description = "Restore data only, into an existing schema (needs --target)." };
-    private readonly Option<int> jobs = new("--jobs", "-j") { Description = "Parallel pg_restore jobs; above 1 the decrypted archive is first written to a private temporary file (removed afterwards).", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> jobs = GlobalOptions.Jobs("Parallel pg_restore jobs; above 1 the decrypted archive is first written to a private temporary file (removed afterwards).");
     private readonly Option<bool> keep = new("--keep") { Description = "Keep a new scratch database even if the restore fails, to look at it (it still expires)." };
-    private readonly Option<string[]> tolerate = new("--tolerate") { Description = "Tolerate pg_restore errors containing this text (e.g. 'extension \"pg_stat_statements\"'); repeatable." };
+    private readonly Option<string[]> tolerate = GlobalOptions.Tolerate();
     private readonly Option<bool> json = GlobalOptions.Json();
 
     public RestoreCommand(Interaction interaction)
@@ -33,13 +33,6 @@ internal sealed class RestoreCommand : SbkCommand
         Options.Add(tables);
         Options.Add(dataOnly);
         Options.Add(jobs);
-        jobs.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > 64)
-            {
-                result.AddError("--jobs must be between 1 and 64.");
-            }
-        });
         Options.Add(keep);
         Options.Add(tolerate);
         Options.Add(json);

@@ -9,16 +9,16 @@ namespace ServerlessBackup.Cli.Commands;
 internal sealed class VerifyCommand : SbkCommand
 {
     private readonly Argument<string> database = new("database") { Description = "The catalog name of the database." };
-    private readonly Argument<string> backup = new("backup") { Description = "A backup id, or 'latest' (the default).", DefaultValueFactory = _ => "latest" };
+    private readonly Argument<string> backup = GlobalOptions.Backup();
     private readonly Option<VerificationLevel> level = new("--level", "-l")
     {
         Description = "archive: authenticate and list it, no database. restore: restore into scratch. census: row counts equal the manifest's. assertions (default): the catalog's SQL checks too.",
         DefaultValueFactory = _ => VerificationLevel.Assertions,
     };
 
-    private readonly Option<int> jobs = new("--jobs", "-j") { Description = "Parallel pg_restore jobs.", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> jobs = GlobalOptions.Jobs("Parallel pg_restore jobs (the archive is first written to a private temporary file).");
     private readonly Option<bool> keep = new("--keep") { Description = "Keep the scratch database afterwards (it still expires)." };
-    private readonly Option<string[]> tolerate = new("--tolerate") { Description = "Tolerate pg_restore errors containing this text; repeatable." };
+    private readonly Option<string[]> tolerate = GlobalOptions.Tolerate();
     private readonly Option<bool> json = GlobalOptions.Json();
 
     public VerifyCommand(Interaction interaction)
@@ -28,13 +28,6 @@ internal sealed class VerifyCommand : SbkCommand
         Arguments.Add(backup);
         Options.Add(level);
         Options.Add(jobs);
-        jobs.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > 64)
-            {
-                result.AddError("--jobs must be between 1 and 64.");
-            }
-        });
         Options.Add(keep);
         Options.Add(tolerate);
         Options.Add(json);

@@ -13,15 +13,13 @@ namespace ServerlessBackup.Backups;
 internal sealed class ArchivePlaintext : IAsyncDisposable
 {
     private readonly BackupKey key;
-    private readonly TimedStream download;
     private readonly ObservedStream stored;
-    private readonly TimedStream plain;
+    private readonly ObservedStream plain;
 
-    internal ArchivePlaintext(BackupDetails details, BackupKey key, TimedStream download, ObservedStream stored, TimedStream plain)
+    internal ArchivePlaintext(BackupDetails details, BackupKey key, ObservedStream stored, ObservedStream plain)
     {
         Details = details;
         this.key = key;
-        this.download = download;
         this.stored = stored;
         this.plain = plain;
     }
@@ -39,10 +37,10 @@ internal sealed class ArchivePlaintext : IAsyncDisposable
     public long PlainBytesRead => plain.BytesRead;
 
     /// <summary>Time spent waiting for the store.</summary>
-    public TimeSpan DownloadTime => download.Elapsed;
+    public TimeSpan DownloadTime => stored.Elapsed;
 
-    /// <summary>Time spent authenticating, decrypting and decompressing (reads minus the store's share).</summary>
-    public TimeSpan DecryptTime => plain.Elapsed - download.Elapsed is var t && t > TimeSpan.Zero ? t : TimeSpan.Zero;
+    /// <summary>Time spent authenticating, decrypting and decompressing (plaintext reads minus the store's share).</summary>
+    public TimeSpan DecryptTime => plain.Elapsed - stored.Elapsed is var t && t > TimeSpan.Zero ? t : TimeSpan.Zero;
 
     /// <summary>Reads whatever is left, authenticating it, without keeping it.</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)

@@ -135,8 +135,7 @@ public sealed partial class BackupEngine
         {
             var manifest = details.Manifest;
             var what = $"The archive of backup {manifest.BackupId} ({database})";
-            var download = new TimedStream(await store.OpenReadAsync(manifest.Archive.Key, cancellationToken).ConfigureAwait(false), what);
-            var stored = new ObservedStream(download, hash: true);
+            var stored = new ObservedStream(await store.OpenReadAsync(manifest.Archive.Key, cancellationToken).ConfigureAwait(false), hash: true);
             try
             {
                 var header = await ArchiveHeader.ReadAsync(stored, what, cancellationToken).ConfigureAwait(false);
@@ -151,7 +150,7 @@ public sealed partial class BackupEngine
                     plain = new GZipStream(plain, CompressionMode.Decompress);
                 }
 
-                return new ArchivePlaintext(details, key, download, stored, new TimedStream(plain, what));
+                return new ArchivePlaintext(details, key, stored, new ObservedStream(plain, what: what));
             }
             catch
             {

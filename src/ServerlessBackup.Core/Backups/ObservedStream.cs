@@ -1,14 +1,25 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
+using ServerlessBackup.Errors;
 
 namespace ServerlessBackup.Backups;
 
-/// <summary>A read-only pass-through that counts bytes, keeps the first few, optionally hashes, and reports progress.</summary>
-internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, bool hash = false) : Stream
+/// <summary>
+/// A read-only pass-through that counts bytes, keeps the first few, optionally hashes, reports
+/// progress, and adds up the time spent inside the inner stream's reads (how a streamed pipeline
+/// splits its wall time into download and decrypt). With <paramref name="what"/>, a decompression
+/// failure of authenticated data becomes an <see cref="IntegrityException"/> naming it.
+/// </summary>
+internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, bool hash = false, string? what = null) : Stream
 {
     private readonly IncrementalHash? sha = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
     private readonly byte[] head = new byte[8];
+    private long ticks;
 
     public long BytesRead { get; private set; }
+
+    /// <summary>Time spent inside reads of the inner stream.</summary>
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, ticks);
 
     /// <summary>The first bytes read (up to 8).</summary>
     public ReadOnlySpan<byte> Head => head.AsSpan(0, (int)Math.Min(BytesRead, head.Length));
@@ -25,16 +36,49 @@ internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, 
 
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => Observe(buffer.AsSpan(offset), inner.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return Observe(buffer, inner.Read(buffer));
+        }
+        catch (InvalidDataException ex) when (what is not null)
+        {
+            throw Undecompressable(ex);
+        }
+        finally
+        {
+            ticks += Stopwatch.GetTimestamp() - start;
+        }
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return Observe(buffer.Span, n);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return Observe(buffer.Span, n);
+        }
+        catch (InvalidDataException ex) when (what is not null)
+        {
+            throw Undecompressable(ex);
+        }
+        finally
+        {
+            ticks += Stopwatch.GetTimestamp() - start;
+        }
     }
+
+    // Authenticated data that does not decompress was written by a faulty sbk, not by an attacker.
+    private IntegrityException Undecompressable(InvalidDataException ex) =>
+        new($"{what} authenticated but does not decompress; it was written wrongly. Report this with the backup id.", ex);
 
     private int Observe(ReadOnlySpan<byte> buffer, int n)
     {

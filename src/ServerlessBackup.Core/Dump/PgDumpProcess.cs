@@ -29,34 +29,19 @@ internal sealed class PgDumpProcess : IDisposable
     /// <summary>Starts pg_dump.</summary>
     public static PgDumpProcess Start(PgToolVersion pgDump, PgConnectionInfo connection, string? snapshotId, int lockWaitTimeoutSeconds, bool compressInPgDump)
     {
-        var start = new ProcessStartInfo(pgDump.Path)
+        var arguments = new List<string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
+            "--format=custom",
+            compressInPgDump ? "--compress=6" : "--compress=0",
+            "--no-password",
+            string.Create(CultureInfo.InvariantCulture, $"--lock-wait-timeout={lockWaitTimeoutSeconds * 1000}"),
         };
-        start.ArgumentList.Add("--format=custom");
-        start.ArgumentList.Add(compressInPgDump ? "--compress=6" : "--compress=0");
-        start.ArgumentList.Add("--no-password");
-        start.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"--lock-wait-timeout={lockWaitTimeoutSeconds * 1000}"));
         if (snapshotId is not null)
         {
-            start.ArgumentList.Add("--snapshot=" + snapshotId);
+            arguments.Add("--snapshot=" + snapshotId);
         }
 
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
-        {
-            // Only our connection may decide where pg_dump connects.
-            start.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in connection.ToLibpqEnvironment())
-        {
-            start.Environment[name] = value;
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"{pgDump.Path} did not start.");
+        var process = PgProcess.Start(pgDump.Path, arguments, connection);
         process.StandardInput.Close();
         return new PgDumpProcess(process);
     }
@@ -93,20 +78,7 @@ internal sealed class PgDumpProcess : IDisposable
     }
 
     /// <summary>Kills pg_dump if it is still running.</summary>
-    public void Kill()
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
+    public void Kill() => PgProcess.Kill(process);
 
     public void Dispose()
     {

@@ -29,33 +29,7 @@ internal sealed class PgRestoreProcess : IDisposable
     /// <summary>Starts pg_restore with <paramref name="arguments"/>, connecting as <paramref name="connection"/> to <paramref name="database"/> (none for --list).</summary>
     public static PgRestoreProcess Start(PgToolVersion tool, IEnumerable<string> arguments, PgConnectionInfo? connection, string? database, IReadOnlyList<string> tolerated, bool keepStdout = false)
     {
-        var start = new ProcessStartInfo(tool.Path)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
-        {
-            // Only our connection may decide where pg_restore connects.
-            start.Environment.Remove(name);
-        }
-
-        if (connection is not null)
-        {
-            foreach (var (name, value) in connection.ToLibpqEnvironment(database))
-            {
-                start.Environment[name] = value;
-            }
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"{tool.Path} did not start.");
+        var process = PgProcess.Start(tool.Path, arguments, connection, database);
         return new PgRestoreProcess(process, new PgRestoreMessages(tolerated), keepStdout);
     }
 
@@ -138,20 +112,7 @@ internal sealed class PgRestoreProcess : IDisposable
     }
 
     /// <summary>Kills pg_restore if it is still running.</summary>
-    public void Kill()
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
+    public void Kill() => PgProcess.Kill(process);
 
     public void Dispose()
     {

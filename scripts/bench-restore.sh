@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Benchmark (prints figures; not a test): generates a database of at least SBK_BENCH_GB GiB of
+# table data (default 1), backs it up with pg_dump -Fc to a local file and with sbk to Azurite,
+# then in one run measures pg_restore from the local file (serial and -j 2; the baselines)
+# against sbk restore from Azurite into a scratch database (serial and --jobs 2), and the time
+# each verification level adds (archive, restore, census, assertions).
+set -euo pipefail
+source "$(dirname "$0")/lib/servers.sh"
+source "$(dirname "$0")/lib/bench.sh"
+GB=${SBK_BENCH_GB:-1}
+
+bench_start
+generate_bench_data bench "$GB"
+build_sbk
+export SBK_SECRET_BENCH_DB="postgres://postgres:$PASSWORD@127.0.0.1:$PORT/bench?sslmode=disable"
+export SBK_SECRET_SCRATCH_ADMIN="postgres://postgres:$PASSWORD@127.0.0.1:$PORT/postgres?sslmode=disable"
+export SBK_SECRET_AZURITE="$AZ_CS"
+cat > "$RUN/sbk.json" <<JSON
+{ "Store": { "Kind": "AzureBlob", "ConnectionStringSecret": "azurite", "Container": "bench" },
+  "Secrets": { "Path": "secrets.json" },
+  "Scratch": { "ConnectionStringSecret": "scratch-admin", "AllowSourceServer": true },
+  "Databases": { "bench": { "ConnectionStringSecret": "bench-db", "Assertions": [
+    { "Name": "every kind present", "Sql": "SELECT count(DISTINCT kind) FROM events", "Expect": "Equals", "Value": "4" },
+    { "Name": "no negative amounts", "Sql": "SELECT id FROM events WHERE amount < 0" } ] } } }
+JSON
+sbk keys init >/dev/null
+log "pg_dump -Fc -f (the baselines' archive) and sbk backup to Azurite"
+PGPASSWORD=$PASSWORD pg_dump -h 127.0.0.1 -p "$PORT" -U postgres -Fc -f "$RUN/base.dump" bench
+sbk backup bench >/dev/null 2>&1
+
+restore_baseline() { # jobs
+  bench_psql -q -c "DROP DATABASE IF EXISTS baseline" -c "CREATE DATABASE baseline" postgres
+  PGPASSWORD=$PASSWORD measure pg_restore --no-owner --no-privileges -j "$1" -h 127.0.0.1 -p "$PORT" -U postgres -d baseline "$RUN/base.dump"
+}
+sweep() { bench_psql -tAq -c "SELECT datname FROM pg_database WHERE datname LIKE 'sbk\_scratch\_%'" postgres | while read -r db; do bench_psql -q -c "DROP DATABASE \"$db\"" postgres; done; }
+
+rows=()
+declare -A secs
+for jobs in 1 2; do
+  log "pg_restore -j $jobs from the local file"
+  read -r s _ < <(restore_baseline "$jobs"); secs[base$jobs]=$s
+  sync; log "sbk restore --jobs $jobs from Azurite"
+  read -r s kb < <(cd "$RUN" && measure dotnet bin/sbk.dll restore bench --jobs "$jobs"); secs[sbk$jobs]=$s
+  sweep
+  rows+=("$(printf '| pg_restore -j %s, local file (baseline) | %7.1f | 1.00 | |' "$jobs" "${secs[base$jobs]}")")
+  rows+=("$(printf '| sbk restore --jobs %s, from Azurite | %7.1f | %5.2f | %6.0f |' "$jobs" "$s" "$(echo "$s / ${secs[base$jobs]}" | bc -l)" "$(echo "$kb / 1024" | bc -l)")")
+done
+bench_psql -q -c "DROP DATABASE IF EXISTS baseline" postgres
+
+levels=()
+for level in archive restore census assertions; do
+  log "sbk verify --level $level"
+  read -r s kb < <(cd "$RUN" && measure dotnet bin/sbk.dll verify bench --level "$level"); secs[$level]=$s
+  levels+=("$level $s $kb")
+done
+
+echo
+machine_line
+echo "Table data: $DATA; pg_dump archive $(du -m "$RUN/base.dump" | cut -f1) MiB"
+echo
+echo "| run | wall s | × baseline | peak RSS MiB |"
+echo "|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "| sbk verify --level | wall s | adds to the level below | × restore level | peak RSS MiB |"
+echo "|---|---|---|---|---|"
+prev=""
+for entry in "${levels[@]}"; do
+  read -r level s kb <<<"$entry"
+  adds="-"; [ -n "$prev" ] && adds=$(printf '%+.1f s' "$(echo "$s - ${secs[$prev]}" | bc -l)")
+  printf '| %s | %7.1f | %s | %5.2f | %6.0f |\n' "$level" "$s" "$adds" "$(echo "$s / ${secs[restore]}" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
+  prev=$level
+done
