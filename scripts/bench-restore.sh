@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib/servers.sh"
 source "$(dirname "$0")/lib/bench.sh"
 GB=${SBK_BENCH_GB:-1}
+# Where sbk restore --jobs lands the decrypted archive (Scratch:TempDirectory); default the system temp directory.
+TEMP_JSON=""; [ -n "${SBK_BENCH_TEMP:-}" ] && TEMP_JSON=", \"TempDirectory\": \"$SBK_BENCH_TEMP\""
 
 bench_start
 generate_bench_data bench "$GB"
@@ -18,7 +20,7 @@ export SBK_SECRET_AZURITE="$AZ_CS"
 cat > "$RUN/sbk.json" <<JSON
 { "Store": { "Kind": "AzureBlob", "ConnectionStringSecret": "azurite", "Container": "bench" },
   "Secrets": { "Path": "secrets.json" },
-  "Scratch": { "ConnectionStringSecret": "scratch-admin", "AllowSourceServer": true },
+  "Scratch": { "ConnectionStringSecret": "scratch-admin", "AllowSourceServer": true$TEMP_JSON },
   "Databases": { "bench": { "ConnectionStringSecret": "bench-db", "Assertions": [
     { "Name": "every kind present", "Sql": "SELECT count(DISTINCT kind) FROM events", "Expect": "Equals", "Value": "4" },
     { "Name": "no negative amounts", "Sql": "SELECT id FROM events WHERE amount < 0" } ] } } }
