@@ -23,6 +23,11 @@ namespace ServerlessBackup.Cli
             root.Subcommands.Add(new RestoreCommand(interaction));
             root.Subcommands.Add(new VerifyCommand(interaction));
             root.Subcommands.Add(new ScratchCommand(interaction));
+            root.Subcommands.Add(new RunDueCommand(interaction));
+            root.Subcommands.Add(new StatusCommand(interaction));
+            root.Subcommands.Add(new PruneCommand(interaction));
+            root.Subcommands.Add(new HoldCommand(interaction, release: false));
+            root.Subcommands.Add(new HoldCommand(interaction, release: true));
             root.Subcommands.Add(new KeysCommand(interaction));
             root.Subcommands.Add(new SecretsCommand(interaction));
             return root;

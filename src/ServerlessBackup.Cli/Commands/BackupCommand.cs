@@ -22,7 +22,7 @@ internal sealed class BackupCommand : SbkCommand
         var name = parseResult.GetValue(database)!;
         var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
         var manifest = await Interaction.WithProgressAsync($"backup {name}",
-            progress => environment.Backups.BackupAsync(name, parseResult.GetValue(label), progress, cancellationToken)).ConfigureAwait(false);
+            progress => environment.Scheduler.BackupAsync(name, parseResult.GetValue(label), progress, cancellationToken)).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(new

@@ -4,13 +4,29 @@ using ServerlessBackup.Errors;
 
 namespace ServerlessBackup.Cli.Commands;
 
-/// <summary><c>sbk keys init</c>: creates the master key in the configured secret store.</summary>
+/// <summary><c>sbk keys init|rotate</c>: creates, or adds a new version of, the master key in the configured secret store.</summary>
 internal sealed class KeysCommand : Command
 {
     public KeysCommand(Interaction interaction)
         : base("keys", "Manage the master key that wraps every backup's data key.")
     {
         Subcommands.Add(new InitCommand(interaction));
+        Subcommands.Add(new RotateCommand(interaction));
+    }
+
+    private sealed class RotateCommand(Interaction interaction)
+        : SbkCommand("rotate", "Create a new version of the master key: new backups use it; old backups still decrypt with the version their manifest names.", interaction)
+    {
+        protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
+        {
+            var secrets = context.CreateSecretStore();
+            var name = context.Options.MasterKeySecret;
+            var current = await secrets.GetSecretAsync(name, null, cancellationToken).ConfigureAwait(false);
+            MasterKey.FromSecret(current);
+            var created = await secrets.SetSecretAsync(name, MasterKey.GenerateSecretValue(), cancellationToken).ConfigureAwait(false);
+            Interaction.WriteLine($"Rotated the master key '{name}': version {created.Version} is current; version {current.Version} and older stay in {secrets.Description} for older backups. Never delete them while a backup they wrapped is kept.");
+            return ExitCodes.Ok;
+        }
     }
 
     private sealed class InitCommand(Interaction interaction)

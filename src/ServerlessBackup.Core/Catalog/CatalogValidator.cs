@@ -65,8 +65,66 @@ public static partial class CatalogValidator
             problems.Add("Scratch:ConnectionStringSecret looks like a connection string; put the string in the secret store and name the secret here");
         }
 
+        if (options.MaxParallelBackups is < 1 or > 32)
+        {
+            problems.Add("MaxParallelBackups must be between 1 and 32");
+        }
+
+        if (options.Notifications.TimeoutSeconds is <= 0 or > 300)
+        {
+            problems.Add("Notifications:TimeoutSeconds must be more than 0 and at most 300");
+        }
+
+        for (var i = 0; i < options.Notifications.Targets.Count; i++)
+        {
+            if (options.Notifications.Targets[i].UrlSecret is not { Length: > 0 } urlSecret)
+            {
+                problems.Add($"Notifications:Targets:{i}:UrlSecret is missing (the NAME of the secret holding the webhook URL)");
+            }
+            else if (urlSecret.Contains("://", StringComparison.Ordinal))
+            {
+                problems.Add($"Notifications:Targets:{i}:UrlSecret looks like a URL; webhook URLs are credentials: put it in the secret store and name the secret here");
+            }
+        }
+
         foreach (var (name, database) in options.Databases)
         {
+            if (database.Schedule is { } schedule && !Schedules.CronSchedule.TryParse(schedule, out _, out var why))
+            {
+                problems.Add($"Databases:{name}:Schedule: {why}");
+            }
+
+            if (database.TimeZone is { } zone && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
+            {
+                problems.Add($"Databases:{name}:TimeZone '{zone}' is not a known IANA time zone (for example Europe/Berlin or America/New_York)");
+            }
+
+            if (database.Objectives.RpoHours is <= 0 || database.Objectives.RtoHours <= 0)
+            {
+                problems.Add($"Databases:{name}:Objectives: RpoHours and RtoHours must be more than 0");
+            }
+
+            if (database.Retention is { } r)
+            {
+                if (r.Hourly < 0 || r.Daily < 0 || r.Weekly < 0 || r.Monthly < 0 || r.Yearly < 0 || r.MinAgeHours < 0 || r.OrphanSafetyHours < 1)
+                {
+                    problems.Add($"Databases:{name}:Retention: counts and MinAgeHours cannot be negative, and OrphanSafetyHours must be at least 1");
+                }
+
+                if (r.Hourly + r.Daily + r.Weekly + r.Monthly + r.Yearly == 0 && r.Labels.Count == 0)
+                {
+                    problems.Add($"Databases:{name}:Retention keeps no backup by count or label: give at least one of Hourly, Daily, Weekly, Monthly, Yearly (or remove the section to keep everything)");
+                }
+
+                foreach (var (label, rule) in r.Labels)
+                {
+                    if (rule.KeepDays is null == !rule.KeepUntilReleased || rule.KeepDays is <= 0)
+                    {
+                        problems.Add($"Databases:{name}:Retention:Labels:{label}: give either KeepDays (more than 0) or KeepUntilReleased: true");
+                    }
+                }
+            }
+
             for (var i = 0; i < database.Assertions.Count; i++)
             {
                 var a = database.Assertions[i];

@@ -9,6 +9,18 @@ public sealed class DatabaseOptions
     /// <summary>How the census is taken. Default Exact.</summary>
     public CensusMode Census { get; set; } = CensusMode.Exact;
 
+    /// <summary>When backups are due: NCRONTAB, 6 fields (seconds first, as Azure Functions timers) or 5. None: manual backups only.</summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>IANA time zone the schedule and the retention's days, weeks and months are in. Default UTC.</summary>
+    public string? TimeZone { get; set; }
+
+    /// <summary>Recovery objectives.</summary>
+    public ObjectivesOptions Objectives { get; set; } = new();
+
+    /// <summary>Which backups to keep; none configured: keep everything.</summary>
+    public RetentionOptions? Retention { get; set; }
+
     /// <summary>Checks run against a restored copy by <c>sbk verify --level assertions</c> and by drills.</summary>
     public List<AssertionOptions> Assertions { get; set; } = [];
 

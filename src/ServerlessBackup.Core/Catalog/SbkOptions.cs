@@ -21,6 +21,12 @@ public sealed class SbkOptions
     /// <summary>Where restores and verifications create scratch databases.</summary>
     public ScratchOptions Scratch { get; set; } = new();
 
+    /// <summary>Where notifications go.</summary>
+    public NotificationOptions Notifications { get; set; } = new();
+
+    /// <summary>How many backups <c>sbk run-due</c> runs at once. Default 2.</summary>
+    public int MaxParallelBackups { get; set; } = 2;
+
     /// <summary>The catalogued databases, by the name users and the store know them by.</summary>
     public Dictionary<string, DatabaseOptions> Databases { get; set; } = new(StringComparer.Ordinal);
 }

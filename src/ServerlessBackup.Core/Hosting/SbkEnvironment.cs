@@ -4,7 +4,10 @@ using Microsoft.Extensions.Logging;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Notify;
 using ServerlessBackup.Restore;
+using ServerlessBackup.Retention;
+using ServerlessBackup.Schedules;
 using ServerlessBackup.Secrets;
 using ServerlessBackup.Storage;
 using ServerlessBackup.Storage.Azure;
@@ -17,13 +20,16 @@ namespace ServerlessBackup.Hosting;
 /// </summary>
 public sealed class SbkEnvironment
 {
-    private SbkEnvironment(SbkOptions options, ISecretStore secrets, IObjectStore store, BackupEngine backups, RestoreEngine restores)
+    private SbkEnvironment(SbkOptions options, ISecretStore secrets, IObjectStore store, BackupEngine backups, RestoreEngine restores, Notifier notifier, Scheduler scheduler, RetentionEngine retention)
     {
         Options = options;
         Secrets = secrets;
         Store = store;
         Backups = backups;
         Restores = restores;
+        Notifier = notifier;
+        Scheduler = scheduler;
+        Retention = retention;
     }
 
     /// <summary>The validated options.</summary>
@@ -40,6 +46,15 @@ public sealed class SbkEnvironment
 
     /// <summary>The restore, verification and scratch engine.</summary>
     public RestoreEngine Restores { get; }
+
+    /// <summary>Notifications to the team.</summary>
+    public Notifier Notifier { get; }
+
+    /// <summary>Schedules, run-due and freshness.</summary>
+    public Scheduler Scheduler { get; }
+
+    /// <summary>Retention: prune, hold, release.</summary>
+    public RetentionEngine Retention { get; }
 
     /// <summary>Binds and validates options from <paramref name="configuration"/>.</summary>
     /// <param name="configuration">The configuration root.</param>
@@ -98,6 +113,9 @@ public sealed class SbkEnvironment
 
         var engine = new BackupEngine(options, store, secrets, TimeProvider.System, loggerFactory?.CreateLogger<BackupEngine>());
         var restores = new RestoreEngine(options, engine, secrets, TimeProvider.System, loggerFactory?.CreateLogger<RestoreEngine>());
-        return new SbkEnvironment(options, secrets, store, engine, restores);
+        var notifier = new Notifier(options.Notifications, secrets, null, loggerFactory?.CreateLogger<Notifier>());
+        var scheduler = new Scheduler(options, engine, notifier, TimeProvider.System, loggerFactory?.CreateLogger<Scheduler>());
+        var retention = new RetentionEngine(options, engine, notifier, TimeProvider.System, loggerFactory?.CreateLogger<RetentionEngine>());
+        return new SbkEnvironment(options, secrets, store, engine, restores, notifier, scheduler, retention);
     }
 }

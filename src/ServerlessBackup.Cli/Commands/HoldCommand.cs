@@ -1,0 +1,34 @@
+using System.CommandLine;
+
+namespace ServerlessBackup.Cli.Commands;
+
+/// <summary><c>sbk hold &lt;database&gt; &lt;backup-id|latest&gt;</c> and <c>sbk release &lt;database&gt; &lt;backup-id&gt;</c>.</summary>
+internal sealed class HoldCommand : SbkCommand
+{
+    private readonly Argument<string> database = new("database") { Description = "The catalog name of the database." };
+    private readonly Argument<string> backup = GlobalOptions.Backup();
+    private readonly bool release;
+
+    public HoldCommand(Interaction interaction, bool release)
+        : base(release ? "release" : "hold", release
+            ? "Lift a backup's hold, and release it from a keep-until-released label rule (e.g. emergency): retention decides its fate from now on."
+            : "Put a hold on a backup: retention never deletes it until released.", interaction)
+    {
+        this.release = release;
+        Arguments.Add(database);
+        Arguments.Add(backup);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
+    {
+        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
+        var name = parseResult.GetValue(database)!;
+        var id = release
+            ? await environment.Retention.ReleaseAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false)
+            : await environment.Retention.HoldAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false);
+        Interaction.WriteLine(release
+            ? $"Released backup {id} of '{name}': retention now decides whether it is kept (see: sbk prune {name} --dry-run)."
+            : $"Backup {id} of '{name}' is held: retention will not delete it until 'sbk release {name} {id}'.");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Notify;
+using ServerlessBackup.Schedules;
+
+namespace ServerlessBackup.Retention;
+
+/// <summary>
+/// Applies retention: deletes the backups the rules let go (manifest first, so the backup stops
+/// existing at once; then its archive and the rest), sweeps the leftovers of crashed backups and
+/// deletions, and puts and lifts holds. A crash between the two deletions leaves only an orphan
+/// archive, which the next prune sweeps.
+/// </summary>
+public sealed class RetentionEngine
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly SbkOptions options;
+    private readonly BackupEngine backups;
+    private readonly Notifier notifier;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+
+    /// <summary>Creates the engine.</summary>
+    public RetentionEngine(SbkOptions options, BackupEngine backups, Notifier notifier, TimeProvider? time = null, ILogger<RetentionEngine>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(notifier);
+        this.options = options;
+        this.backups = backups;
+        this.notifier = notifier;
+        this.time = time ?? TimeProvider.System;
+        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Prunes one database, or every catalogued database.</summary>
+    public async Task<IReadOnlyList<PruneReport>> PruneAsync(string? database = null, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        var names = database is null ? options.Databases.Keys.Order(StringComparer.Ordinal).ToList() : [database];
+        var reports = new List<PruneReport>();
+        foreach (var name in names)
+        {
+            reports.Add(await PruneOneAsync(name, backups.ResolveDatabase(name), dryRun, cancellationToken).ConfigureAwait(false));
+        }
+
+        return reports;
+    }
+
+    private async Task<PruneReport> PruneOneAsync(string database, DatabaseOptions entry, bool dryRun, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var rules = entry.Retention;
+        var objects = await ObjectsByBackupAsync(database, cancellationToken).ConfigureAwait(false);
+        var summaries = await backups.ListAsync(database, cancellationToken).ConfigureAwait(false);
+        var candidates = summaries.Select(b => new RetentionCandidate(b.BackupId, b.StartedAt, b.Label,
+            objects.GetValueOrDefault(b.BackupId)?.Contains("hold") == true, objects.GetValueOrDefault(b.BackupId)?.Contains("released") == true, b.Verified is not null)).ToList();
+        var decisions = rules is null
+            ? candidates.Select(c => new RetentionDecision(c.BackupId, c.At, c.Label, true, "no retention rules for this database (everything is kept)")).ToList()
+            : RetentionPolicy.Evaluate(candidates, rules, now, Scheduler.ZoneOf(entry));
+
+        var safety = TimeSpan.FromHours(rules?.OrphanSafetyHours ?? 48);
+        var orphans = objects.Where(o => !o.Value.Contains("manifest.json") && BackupTime(o.Key) is { } at && now - at > safety).Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
+        var deleted = 0;
+        if (!dryRun)
+        {
+            foreach (var decision in decisions.Where(d => !d.Keep))
+            {
+                await DeleteBackupAsync(database, decision.BackupId, objects[decision.BackupId], cancellationToken).ConfigureAwait(false);
+                logger.LogInformation("Deleted backup {BackupId} of {Database}: {Rule}", decision.BackupId, database, decision.Rule);
+                deleted++;
+            }
+
+            foreach (var orphan in orphans)
+            {
+                await DeleteBackupAsync(database, orphan, objects[orphan], cancellationToken).ConfigureAwait(false);
+                logger.LogInformation("Swept the leftovers of backup {BackupId} of {Database} (no manifest, older than {Hours} h)", orphan, database, safety.TotalHours);
+            }
+
+            if (rules is not null)
+            {
+                await TrackStallAsync(database, rules, decisions, deleted, now, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new PruneReport(database, rules is not null, dryRun, decisions, orphans, deleted);
+    }
+
+    /// <summary>Puts a hold on a backup: retention never deletes it until released.</summary>
+    public async Task<string> HoldAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
+    {
+        var backupId = await backups.ResolveBackupIdAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        await backups.Store.PutAsync(BackupLayout.Hold(database, backupId), "{}"u8.ToArray(), overwrite: true, null, cancellationToken).ConfigureAwait(false);
+        return backupId;
+    }
+
+    /// <summary>Lifts a hold, and releases a backup kept "until released" by its label's rule; retention decides its fate from then on.</summary>
+    public async Task<string> ReleaseAsync(string database, string backupId, CancellationToken cancellationToken = default)
+    {
+        backupId = await backups.ResolveBackupIdAsync(database, backupId, cancellationToken).ConfigureAwait(false);
+        await backups.Store.PutAsync(BackupLayout.Released(database, backupId), "{}"u8.ToArray(), overwrite: true, null, cancellationToken).ConfigureAwait(false);
+        await backups.Store.DeleteAsync(BackupLayout.Hold(database, backupId), cancellationToken).ConfigureAwait(false);
+        return backupId;
+    }
+
+    /// <summary>The manifest first (the backup stops existing), then the archive, then the rest.</summary>
+    private async Task DeleteBackupAsync(string database, string backupId, HashSet<string> names, CancellationToken cancellationToken)
+    {
+        var store = backups.Store;
+        await store.DeleteAsync(BackupLayout.Manifest(database, backupId), cancellationToken).ConfigureAwait(false);
+        await store.DeleteAsync(BackupLayout.Archive(database, backupId), cancellationToken).ConfigureAwait(false);
+        foreach (var name in names.Where(n => n is not ("manifest.json" or "archive")))
+        {
+            await store.DeleteAsync($"{database}/{backupId}/{name}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Object names under each backup id of a database.</summary>
+    private async Task<Dictionary<string, HashSet<string>>> ObjectsByBackupAsync(string database, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        await foreach (var item in backups.Store.ListAsync(BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
+        {
+            var parts = item.Key.Split('/');
+            if (parts.Length == 3 && BackupId.IsValid(parts[1]))
+            {
+                if (!result.TryGetValue(parts[1], out var names))
+                {
+                    result[parts[1]] = names = new HashSet<string>(StringComparer.Ordinal);
+                }
+
+                names.Add(parts[2]);
+            }
+        }
+
+        return result;
+    }
+
+    private static DateTimeOffset? BackupTime(string backupId) =>
+        DateTimeOffset.TryParseExact(backupId[..16], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+
+    /// <summary>Notifies when pruning has deleted nothing for StalledAfterDays while backups keep accumulating (rules that never let anything go).</summary>
+    private async Task TrackStallAsync(string database, RetentionOptions rules, IReadOnlyList<RetentionDecision> decisions, int deleted, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var key = BackupLayout.RetentionState(database);
+        RetentionState? state = null;
+        if (await backups.Store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            await using var stream = await backups.Store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+            state = await JsonSerializer.DeserializeAsync<RetentionState>(stream, Json, cancellationToken).ConfigureAwait(false);
+        }
+
+        var since = state?.LastDeletionAt ?? state?.FirstPruneAt ?? now;
+        var next = deleted > 0
+            ? new RetentionState(state?.FirstPruneAt ?? now, now, decisions.Count - deleted, state?.StallNotifiedAt)
+            : state ?? new RetentionState(now, null, decisions.Count, null);
+        if (deleted == 0 && (now - since).TotalDays >= rules.StalledAfterDays && decisions.Count > next.KeptAfterLastDeletion
+            && (next.StallNotifiedAt is null || (now - next.StallNotifiedAt.Value).TotalDays >= rules.StalledAfterDays))
+        {
+            await notifier.NotifyAsync(new Notification("retention-stalled", database, $"Retention of '{database}' has deleted nothing for {(now - since).TotalDays:0} days",
+                $"{decisions.Count} backups are kept (there were {next.KeptAfterLastDeletion}); storage keeps growing. Check its rules (labels kept until released, holds).",
+                $"sbk prune {database} --dry-run", now), cancellationToken).ConfigureAwait(false);
+            next = next with { StallNotifiedAt = now };
+        }
+
+        await backups.Store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(next, Json), overwrite: true, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private sealed record RetentionState(DateTimeOffset FirstPruneAt, DateTimeOffset? LastDeletionAt, int KeptAfterLastDeletion, DateTimeOffset? StallNotifiedAt);
+}

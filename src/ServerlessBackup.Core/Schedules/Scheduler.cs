@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Diagnostics;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Notify;
+
+namespace ServerlessBackup.Schedules;
+
+/// <summary>
+/// The catalog that runs itself: which databases are due, backing them up with bounded
+/// parallelism (one failure never stops the others), recording each attempt, notifying failures,
+/// and each database's freshness against its recovery point objective. These are the entry points
+/// the Functions timer calls.
+/// </summary>
+public sealed class Scheduler
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly SbkOptions options;
+    private readonly BackupEngine backups;
+    private readonly Notifier notifier;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+
+    /// <summary>Creates the scheduler.</summary>
+    public Scheduler(SbkOptions options, BackupEngine backups, Notifier notifier, TimeProvider? time = null, ILogger<Scheduler>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(notifier);
+        this.options = options;
+        this.backups = backups;
+        this.notifier = notifier;
+        this.time = time ?? TimeProvider.System;
+        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The database's time zone (UTC when none is configured).</summary>
+    public static TimeZoneInfo ZoneOf(DatabaseOptions database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        return database.TimeZone is { } id ? TimeZoneInfo.FindSystemTimeZoneById(id) : TimeZoneInfo.Utc;
+    }
+
+    /// <summary>The recovery point objective in hours: configured, else the longest gap between scheduled backups plus an hour, else 25.</summary>
+    public static double RpoHours(DatabaseOptions database, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        if (database.Objectives.RpoHours is { } configured)
+        {
+            return configured;
+        }
+
+        if (database.Schedule is null)
+        {
+            return 25;
+        }
+
+        var occurrences = CronSchedule.Parse(database.Schedule).Occurrences(now, now.AddDays(400), ZoneOf(database), limit: 500).ToList();
+        var gaps = occurrences.Zip(occurrences.Skip(1), (a, b) => (b - a).TotalHours).ToList();
+        return (gaps.Count > 0 ? gaps.Max() : 24) + 1;
+    }
+
+    /// <summary>
+    /// Whether a database with <paramref name="schedule"/> is due at <paramref name="now"/>: when a
+    /// scheduled time has passed since its newest complete backup started (or it has none). A
+    /// database that missed several slots is due once, not once per slot.
+    /// </summary>
+    public static DueCheck EvaluateDue(string database, CronSchedule? schedule, TimeZoneInfo zone, DateTimeOffset? lastBackupAt, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        if (schedule is null)
+        {
+            return new DueCheck(database, false, "no schedule (manual backups only)", lastBackupAt, null, null);
+        }
+
+        var next = schedule.Next(now, zone);
+        if (lastBackupAt is null)
+        {
+            return new DueCheck(database, true, "it has never been backed up", null, null, next);
+        }
+
+        var slot = schedule.Next(lastBackupAt.Value, zone);
+        if (slot is { } missed && missed <= now)
+        {
+            var count = schedule.Occurrences(lastBackupAt.Value, now, zone, limit: 1000).Count();
+            var reason = count > 1
+                ? $"{count} scheduled backups were missed since {Format(lastBackupAt.Value)} (the first at {Format(missed)}); one backup catches up"
+                : $"its scheduled backup at {Format(missed)} is due";
+            return new DueCheck(database, true, reason, lastBackupAt, missed, next);
+        }
+
+        return new DueCheck(database, false, $"the next scheduled backup is at {(next is null ? "never" : Format(next.Value))}", lastBackupAt, null, next);
+    }
+
+    /// <summary>Every catalogued database's due check, from one listing of the store.</summary>
+    public async Task<IReadOnlyList<DueCheck>> GetDueAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var newest = await NewestBackupsAsync(cancellationToken).ConfigureAwait(false);
+        return options.Databases.OrderBy(d => d.Key, StringComparer.Ordinal)
+            .Select(d => EvaluateDue(d.Key, d.Value.Schedule is { } s ? CronSchedule.Parse(s) : null, ZoneOf(d.Value), newest.GetValueOrDefault(d.Key)?.StartedAt, now))
+            .ToList();
+    }
+
+    /// <summary>
+    /// Backs up every due database, at most <paramref name="maxParallel"/> (default
+    /// MaxParallelBackups) at once, and reports each result; one failure never stops the others.
+    /// </summary>
+    public async Task<IReadOnlyList<RunDueResult>> RunDueAsync(int? maxParallel = null, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        var checks = await GetDueAsync(cancellationToken).ConfigureAwait(false);
+        using var gate = new SemaphoreSlim(maxParallel ?? options.MaxParallelBackups);
+        var tasks = checks.Select(async check =>
+        {
+            if (!check.Due)
+            {
+                return new RunDueResult(check.Database, "not-due", check.Reason, null, null, null);
+            }
+
+            if (dryRun)
+            {
+                return new RunDueResult(check.Database, "would-back-up", check.Reason, null, null, null);
+            }
+
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                var manifest = await BackupAsync(check.Database, null, null, cancellationToken).ConfigureAwait(false);
+                return new RunDueResult(check.Database, "backed-up", check.Reason, manifest.BackupId, null, Math.Round(clock.Elapsed.TotalSeconds, 1));
+            }
+            catch (SbkException ex)
+            {
+                return new RunDueResult(check.Database, "failed", check.Reason, null, SecretRedactor.Redact(ex.Message), Math.Round(clock.Elapsed.TotalSeconds, 1));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Backs up one database like <see cref="BackupEngine.BackupAsync"/>, and also records the
+    /// attempt (status reads it) and notifies the team when it fails.
+    /// </summary>
+    public async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var manifest = await backups.BackupAsync(database, label, progress, cancellationToken).ConfigureAwait(false);
+            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), true, manifest.BackupId, null)).ConfigureAwait(false);
+            return manifest;
+        }
+        catch (SbkException ex) when (options.Databases.ContainsKey(database))
+        {
+            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), false, null, ex.Kind.ToString())).ConfigureAwait(false);
+            await notifier.NotifyAsync(new Notification("backup-failed", database, $"Backup of '{database}' failed",
+                SecretRedactor.Redact(ex.Message), $"sbk backup {database}", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Every catalogued database's freshness.</summary>
+    public async Task<IReadOnlyList<DatabaseStatus>> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var all = await backups.ListAsync(null, cancellationToken).ConfigureAwait(false);
+        var result = new List<DatabaseStatus>();
+        foreach (var (name, database) in options.Databases.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            var mine = all.Where(b => b.Database == name).ToList();
+            var last = mine.FirstOrDefault();
+            var verified = mine.FirstOrDefault(b => b.Verified is not null);
+            var attempt = await ReadAttemptAsync(name, cancellationToken).ConfigureAwait(false);
+            var rpo = RpoHours(database, now);
+            var age = last is null ? (double?)null : Math.Round((now - last.StartedAt).TotalHours, 2);
+            var next = database.Schedule is { } s ? CronSchedule.Parse(s).Next(now, ZoneOf(database)) : null;
+            FreshnessState state;
+            string summary;
+            if (attempt is { Succeeded: false } failed && (last is null || failed.At > last.StartedAt))
+            {
+                state = FreshnessState.Failing;
+                summary = $"the last backup attempt ({Format(failed.At)}) failed ({failed.ErrorKind}); run 'sbk backup {name}' to see why";
+            }
+            else if (last is null)
+            {
+                state = FreshnessState.Late;
+                summary = $"it has no complete backup; run 'sbk backup {name}'";
+            }
+            else if (age > rpo)
+            {
+                state = FreshnessState.Late;
+                summary = $"its newest backup is {age:0.#} h old, over its {rpo:0.#} h recovery point objective";
+            }
+            else
+            {
+                state = FreshnessState.Ok;
+                summary = $"newest backup {age:0.#} h old (objective {rpo:0.#} h)";
+            }
+
+            result.Add(new DatabaseStatus(name, state, summary, last?.BackupId, last?.StartedAt, age, verified?.BackupId, verified?.Verified?.VerifiedAt,
+                verified?.Verified?.Level, rpo, database.Schedule, next, attempt));
+        }
+
+        return result;
+    }
+
+    /// <summary>Notifies the team of every database that is not OK; returns how many notifications were sent.</summary>
+    public async Task<int> NotifyUnhealthyAsync(IReadOnlyList<DatabaseStatus> statuses, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        var sent = 0;
+        foreach (var s in statuses.Where(s => s.State == FreshnessState.Late))
+        {
+            sent += await notifier.NotifyAsync(new Notification("database-late", s.Database, $"'{s.Database}' is late", s.Summary, $"sbk backup {s.Database}", time.GetUtcNow()), cancellationToken).ConfigureAwait(false) > 0 ? 1 : 0;
+        }
+
+        return sent;
+    }
+
+    private async Task<Dictionary<string, BackupSummary>> NewestBackupsAsync(CancellationToken cancellationToken)
+    {
+        var newest = new Dictionary<string, BackupSummary>(StringComparer.Ordinal);
+        foreach (var b in await backups.ListAsync(null, cancellationToken).ConfigureAwait(false))
+        {
+            newest.TryAdd(b.Database, b); // newest first
+        }
+
+        return newest;
+    }
+
+    private async Task RecordAttemptAsync(string database, BackupAttempt attempt)
+    {
+        try
+        {
+            await backups.Store.PutAsync(BackupLayout.LastAttempt(database), JsonSerializer.SerializeToUtf8Bytes(attempt, Json), overwrite: true, null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
+        {
+            // The backup's own outcome is what the caller needs; a store that refuses this small write will say so again.
+            logger.LogWarning("Could not record the backup attempt of {Database}: {Message}", database, SecretRedactor.Redact(ex.Message));
+        }
+    }
+
+    private async Task<BackupAttempt?> ReadAttemptAsync(string database, CancellationToken cancellationToken)
+    {
+        if (await backups.Store.GetInfoAsync(BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false) is null)
+        {
+            return null;
+        }
+
+        await using var stream = await backups.Store.OpenReadAsync(BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<BackupAttempt>(stream, Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+}
