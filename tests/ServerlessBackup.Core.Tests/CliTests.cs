@@ -124,6 +124,44 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Keys_rotate_run_due_status_prune_and_hold_work_from_the_command_line()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync("CREATE TABLE t AS SELECT g FROM generate_series(1, 100) g");
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var config = catalog.WriteConfig();
+        var outputs = new List<string>();
+        var run = Runner(config, outputs);
+
+        var late = await run(["status"]);
+        Assert.Equal(ExitCodes.Failed, late.Exit);
+        Assert.Contains("LATE", late.Out, StringComparison.Ordinal);
+        var due = await run(["run-due", "--json"]);
+        Assert.Equal(0, due.Exit);
+        Assert.Contains("\"outcome\": \"not-due\"", due.Out, StringComparison.Ordinal); // no schedule: manual only
+        Assert.Equal(0, (await run(["backup", "shop"])).Exit);
+        var rotate = await run(["keys", "rotate"]);
+        Assert.True(rotate.Exit == 0, rotate.Err);
+        Assert.Contains("Rotated the master key", rotate.Out, StringComparison.Ordinal);
+        Assert.Equal(0, (await run(["backup", "shop", "--label", "pre-migration"])).Exit);
+        var ok = await run(["status", "--json"]);
+        Assert.Equal(0, ok.Exit);
+        Assert.Contains("\"state\": \"Ok\"", ok.Out, StringComparison.Ordinal);
+        foreach (var id in (await catalog.Engine(catalog.NewFileStore()).ListAsync("shop")).Select(b => b.BackupId))
+        {
+            Assert.Equal(0, (await run(["decrypt", "shop", id, "--out", Path.Combine(catalog.Directory, id + ".dump")])).Exit);
+        }
+
+        Assert.Equal(0, (await run(["hold", "shop", "latest"])).Exit);
+        var prune = await run(["prune", "--dry-run"]);
+        Assert.Equal(0, prune.Exit);
+        Assert.Contains("no retention rules: everything is kept", prune.Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.NotFound, (await run(["hold", "shop", "20200101T000000Z-aaaaaa"])).Exit);
+        Assert.Equal(ExitCodes.Usage, (await run(["run-due", "--max-parallel", "0"])).Exit);
+    }
+
+    [Fact]
     public async Task A_tampered_backup_exits_with_the_integrity_code()
     {
         using var catalog = await new TestCatalog().WithMasterKeyAsync();

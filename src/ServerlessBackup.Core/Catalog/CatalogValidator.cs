@@ -10,6 +10,9 @@ public static partial class CatalogValidator
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
     public static partial Regex DatabaseNamePattern();
 
+    [GeneratedRegex("^[A-Za-z0-9-]{1,127}$")]
+    private static partial Regex KeyVaultName();
+
     /// <summary>Throws one <see cref="SbkException"/> (Configuration) listing every problem, or returns.</summary>
     public static void Validate(SbkOptions options, string source)
     {
@@ -30,9 +33,31 @@ public static partial class CatalogValidator
             problems.Add("Store:MaxConcurrency must be between 1 and 64");
         }
 
-        if (!options.Secrets.Kind.Equals("Local", StringComparison.OrdinalIgnoreCase))
+        if (options.Secrets.Kind.Equals("KeyVault", StringComparison.OrdinalIgnoreCase))
         {
-            problems.Add($"Secrets:Kind '{options.Secrets.Kind}' is not supported yet; use Local");
+            if (options.Secrets.VaultUri is not { Scheme: "https" })
+            {
+                problems.Add("Secrets:Kind is KeyVault but Secrets:VaultUri is not an https:// vault address (e.g. https://contoso-backups.vault.azure.net/)");
+            }
+
+            if (options.Secrets.CacheSeconds is < 0 or > 86400)
+            {
+                problems.Add("Secrets:CacheSeconds must be between 0 and 86400");
+            }
+
+            // Key Vault secret names: 1-127 letters, digits and dashes.
+            var names = new List<(string Where, string? Name)> { ("MasterKeySecret", options.MasterKeySecret), ("Store:ConnectionStringSecret", options.Store.ConnectionStringSecret), ("Scratch:ConnectionStringSecret", options.Scratch.ConnectionStringSecret) };
+            names.AddRange(options.Databases.Select(d => ($"Databases:{d.Key}:ConnectionStringSecret", d.Value.ConnectionStringSecret)));
+            names.AddRange(options.Notifications.Targets.Select((t, i) => ($"Notifications:Targets:{i}:UrlSecret", t.UrlSecret)));
+            foreach (var (where, name) in names.Where(n => n.Name is { Length: > 0 } && !KeyVaultName().IsMatch(n.Name)))
+            {
+                // Never echo it: a misplaced value (a URL, a connection string) would land in a log.
+                problems.Add($"{where} is not a valid Key Vault secret name (1-127 letters, digits and dashes)");
+            }
+        }
+        else if (!options.Secrets.Kind.Equals("Local", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"Secrets:Kind '{options.Secrets.Kind}' is not known; use Local or KeyVault");
         }
 
         if (string.IsNullOrWhiteSpace(options.MasterKeySecret))

@@ -81,6 +81,12 @@ public sealed class SbkEnvironment
     public static ISecretStore CreateSecretStore(SbkOptions options, string baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Secrets.Kind.Equals("KeyVault", StringComparison.OrdinalIgnoreCase))
+        {
+            var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.Secrets.ManagedIdentityClientId });
+            return new KeyVaultSecretStore(options.Secrets.VaultUri!, credential, null, TimeSpan.FromSeconds(options.Secrets.CacheSeconds));
+        }
+
         return new LocalSecretStore(Path.GetFullPath(options.Secrets.Path, baseDirectory));
     }
 
