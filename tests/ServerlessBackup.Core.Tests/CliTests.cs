@@ -196,7 +196,11 @@ public sealed class CliTests
         await source.ExecuteAsync("CREATE TABLE big AS SELECT g, decode(string_agg(md5(g::text || x::text), ''), 'hex') AS blob FROM generate_series(1, 20000) g, generate_series(1, 200) x GROUP BY g");
         var config = catalog.WriteConfig();
 
-        var sbk = Path.Combine(AppContext.BaseDirectory, "sbk.dll");
+        // sbk as built in its own project (the test's output carries the ASP.NET Core framework's assemblies, not sbk's).
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var root = testBin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var sbk = Path.Combine(root, "src", "ServerlessBackup.Cli", "bin", testBin.Parent!.Name, testBin.Name, "sbk.dll");
+        Assert.True(File.Exists(sbk), $"sbk is not built at {sbk}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { sbk, "backup", "shop", "--config", config })
         {
@@ -213,7 +217,9 @@ public sealed class CliTests
             await Task.Delay(20);
         }
 
-        Assert.NotNull(partial);
+        Assert.True(partial is not null, process.HasExited
+            ? $"sbk exited ({process.ExitCode}) before its upload was under way: {await process.StandardError.ReadToEndAsync()}"
+            : "no partial archive of more than 1 MiB appeared within 60 s");
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
 
