@@ -55,7 +55,8 @@ public sealed partial class BackupEngine
                     LastVerification = list.OrderByDescending(v => v.VerifiedAt).First(),
                 }
                 : b)
-            .OrderByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
+            // Newest first by start time (ids order only to the second), then id, then database.
+            .OrderByDescending(b => b.StartedAt).ThenByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
     }
 
     private async Task<BackupSummary> SummarizeAsync(string database, string backupId, ObjectInfo manifest, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessBackup.Backups;
@@ -7,6 +6,7 @@ using ServerlessBackup.Catalog;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Notify;
 using ServerlessBackup.Schedules;
+using ServerlessBackup.Storage;
 
 namespace ServerlessBackup.Retention;
 
@@ -18,7 +18,6 @@ namespace ServerlessBackup.Retention;
 /// </summary>
 public sealed class RetentionEngine
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly SbkOptions options;
     private readonly BackupEngine backups;
     private readonly Notifier notifier;
@@ -147,12 +146,7 @@ public sealed class RetentionEngine
     private async Task TrackStallAsync(string database, RetentionOptions rules, IReadOnlyList<RetentionDecision> decisions, int deleted, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var key = BackupLayout.RetentionState(database);
-        RetentionState? state = null;
-        if (await backups.Store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            await using var stream = await backups.Store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-            state = await JsonSerializer.DeserializeAsync<RetentionState>(stream, Json, cancellationToken).ConfigureAwait(false);
-        }
+        var state = await backups.Store.ReadJsonAsync<RetentionState>(key, cancellationToken).ConfigureAwait(false);
 
         var since = state?.LastDeletionAt ?? state?.FirstPruneAt ?? now;
         var next = deleted > 0
@@ -167,7 +161,7 @@ public sealed class RetentionEngine
             next = next with { StallNotifiedAt = now };
         }
 
-        await backups.Store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(next, Json), overwrite: true, null, cancellationToken).ConfigureAwait(false);
+        await backups.Store.WriteJsonAsync(key, next, cancellationToken).ConfigureAwait(false);
     }
 
     private sealed record RetentionState(DateTimeOffset FirstPruneAt, DateTimeOffset? LastDeletionAt, int KeptAfterLastDeletion, DateTimeOffset? StallNotifiedAt);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessBackup.Backups;
@@ -8,6 +7,7 @@ using ServerlessBackup.Catalog;
 using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Notify;
+using ServerlessBackup.Storage;
 
 namespace ServerlessBackup.Schedules;
 
@@ -19,7 +19,6 @@ namespace ServerlessBackup.Schedules;
 /// </summary>
 public sealed class Scheduler
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly SbkOptions options;
     private readonly BackupEngine backups;
     private readonly Notifier notifier;
@@ -240,7 +239,7 @@ public sealed class Scheduler
     {
         try
         {
-            await backups.Store.PutAsync(BackupLayout.LastAttempt(database), JsonSerializer.SerializeToUtf8Bytes(attempt, Json), overwrite: true, null, CancellationToken.None).ConfigureAwait(false);
+            await backups.Store.WriteJsonAsync(BackupLayout.LastAttempt(database), attempt, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
         {
@@ -249,23 +248,8 @@ public sealed class Scheduler
         }
     }
 
-    private async Task<BackupAttempt?> ReadAttemptAsync(string database, CancellationToken cancellationToken)
-    {
-        if (await backups.Store.GetInfoAsync(BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false) is null)
-        {
-            return null;
-        }
-
-        await using var stream = await backups.Store.OpenReadAsync(BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await JsonSerializer.DeserializeAsync<BackupAttempt>(stream, Json, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private Task<BackupAttempt?> ReadAttemptAsync(string database, CancellationToken cancellationToken) =>
+        backups.Store.ReadJsonAsync<BackupAttempt>(BackupLayout.LastAttempt(database), cancellationToken);
 
     private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 }
