@@ -190,3 +190,36 @@ public sealed class RetentionTests
         Assert.Equal([ids[4], ids[3]], (await engine.ListAsync("shop")).Select(b => b.BackupId));
     }
 }
+
+public sealed class RetentionStallTests
+{
+    [Fact]
+    public async Task Retention_that_has_deleted_nothing_for_a_month_while_backups_pile_up_tells_the_team_once()
+    {
+        await using var receiver = await LoopbackServer.StartAsync((context, _) => { context.Response.StatusCode = 200; return Task.CompletedTask; });
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        // Everything is an "emergency" backup kept until released: nothing can ever go.
+        catalog.Options.Databases["shop"].Retention = new RetentionOptions { Daily = 1, Labels = { ["emergency"] = new LabelRetention { KeepUntilReleased = true } } };
+        await catalog.Secrets.SetSecretAsync("hook", new Uri(receiver.BaseUri, "/hook").ToString());
+        catalog.Options.Notifications.Targets.Add(new NotificationTargetOptions { UrlSecret = "hook" });
+        var store = catalog.NewFileStore();
+        var start = DateTimeOffset.UtcNow.AddDays(-40);
+        async Task BackupAt(DateTimeOffset at) => await new BackupEngine(catalog.Options, store, catalog.Secrets, new FixedTime(at)).BackupAsync("shop", "emergency");
+        RetentionEngine At(DateTimeOffset at) => new(catalog.Options, catalog.Engine(store), new Notifier(catalog.Options.Notifications, catalog.Secrets), new FixedTime(at));
+
+        await BackupAt(start);
+        await At(start.AddHours(1)).PruneAsync("shop");
+        await BackupAt(start.AddDays(10));
+        await At(start.AddDays(10).AddHours(1)).PruneAsync("shop");
+        Assert.Empty(receiver.Requests);
+        await BackupAt(start.AddDays(31));
+        await At(start.AddDays(31).AddHours(1)).PruneAsync("shop");
+        await At(start.AddDays(32)).PruneAsync("shop");
+
+        var note = Assert.Single(receiver.Requests);
+        Assert.Contains("\"event\":\"retention-stalled\"", note.Body, StringComparison.Ordinal);
+        Assert.Contains("has deleted nothing for 31 days", note.Body, StringComparison.Ordinal);
+    }
+}

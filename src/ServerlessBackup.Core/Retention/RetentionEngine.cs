@@ -74,10 +74,21 @@ public sealed class RetentionEngine
                 deleted++;
             }
 
-            foreach (var orphan in orphans)
+            if (orphans.Count > 0)
             {
-                await DeleteBackupAsync(database, orphan, objects[orphan], cancellationToken).ConfigureAwait(false);
-                logger.LogInformation("Swept the leftovers of backup {BackupId} of {Database} (no manifest, older than {Hours} h)", orphan, database, safety.TotalHours);
+                // A backup in progress holds the database's lock; its archive (committed a moment before its manifest) is never swept.
+                await using var writerLock = await backups.Store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false);
+                if (writerLock is null)
+                {
+                    logger.LogInformation("A backup of {Database} is running; its crashed backups are swept next time.", database);
+                    orphans = [];
+                }
+
+                foreach (var orphan in orphans)
+                {
+                    await DeleteBackupAsync(database, orphan, objects[orphan], cancellationToken).ConfigureAwait(false);
+                    logger.LogInformation("Swept the leftovers of backup {BackupId} of {Database} (no manifest, older than {Hours} h)", orphan, database, safety.TotalHours);
+                }
             }
 
             if (rules is not null)

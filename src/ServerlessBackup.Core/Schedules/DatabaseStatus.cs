@@ -10,6 +10,7 @@ namespace ServerlessBackup.Schedules;
 /// <param name="LastBackupAt">When it started.</param>
 /// <param name="LastBackupAgeHours">Its age.</param>
 /// <param name="LastVerifiedId">The newest backup that passed a verification.</param>
+/// <param name="LastVerifiedBackupAgeHours">That backup's age.</param>
 /// <param name="LastVerifiedAt">When that verification ran.</param>
 /// <param name="LastVerifiedLevel">How far it went.</param>
 /// <param name="RpoHours">The recovery point objective in force.</param>
@@ -24,6 +25,7 @@ public sealed record DatabaseStatus(
     DateTimeOffset? LastBackupAt,
     double? LastBackupAgeHours,
     string? LastVerifiedId,
+    double? LastVerifiedBackupAgeHours,
     DateTimeOffset? LastVerifiedAt,
     VerificationLevel? LastVerifiedLevel,
     double RpoHours,

@@ -204,7 +204,8 @@ public sealed class Scheduler
                 summary = $"newest backup {age:0.#} h old (objective {rpo:0.#} h)";
             }
 
-            result.Add(new DatabaseStatus(name, state, summary, last?.BackupId, last?.StartedAt, age, verified?.BackupId, verified?.Verified?.VerifiedAt,
+            result.Add(new DatabaseStatus(name, state, summary, last?.BackupId, last?.StartedAt, age, verified?.BackupId,
+                verified is null ? null : Math.Round((now - verified.StartedAt).TotalHours, 2), verified?.Verified?.VerifiedAt,
                 verified?.Verified?.Level, rpo, database.Schedule, next, attempt));
         }
 
