@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test against real servers: installs what is missing (apt, npm ci), starts a
 # throwaway PostgreSQL 15, a PostgreSQL 17 (for the pg_dump version rule) and Azurite on free
-# loopback ports under /tmp, runs the tests, stops the servers, and ends with one line
+# loopback ports under /tmp (and Chromium for the HTML report test), runs the tests, stops the servers, and ends with one line
 # "N passed, N failed[, N skipped]". Extra arguments go to dotnet test (e.g. --filter Crypto).
 set -euo pipefail
 source "$(dirname "$0")/lib/servers.sh"
 
 ensure_apt_packages
+ensure_chromium
 ensure_npm_packages
 
 RUN=$(mktemp -d /tmp/sbk-test.XXXXXX)

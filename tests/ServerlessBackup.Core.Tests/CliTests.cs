@@ -162,6 +162,41 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task A_drill_from_the_command_line_exits_non_zero_when_a_database_fails_and_its_reports_can_be_shown()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await catalog.WithScratchAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(Fixture.Schema);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var config = catalog.WriteConfig();
+        var run = Runner(config, []);
+        Assert.Equal(0, (await run(["backup", "shop"])).Exit);
+
+        var passed = await run(["drill", "--max-parallel", "1", "--deadline", "30m"]);
+        Assert.True(passed.Exit == 0, passed.Out + passed.Err);
+        Assert.Contains("1 of 1 passed", passed.Out, StringComparison.Ordinal);
+        Assert.Contains("shop: restoring", passed.Err, StringComparison.Ordinal);
+
+        var manifest = (await catalog.Engine(catalog.NewFileStore()).ListAsync("shop"))[0];
+        var archive = Path.Combine(catalog.Directory, "store", "shop", manifest.BackupId, "archive");
+        var bytes = File.ReadAllBytes(archive);
+        bytes[^100] ^= 0x01;
+        File.WriteAllBytes(archive, bytes);
+        var failed = await run(["drill", "--json"]);
+        Assert.Equal(ExitCodes.Failed, failed.Exit);
+        var drillId = System.Text.Json.JsonDocument.Parse(failed.Out).RootElement.GetProperty("drillId").GetString()!;
+
+        var list = await run(["drill", "list"]);
+        Assert.Contains(drillId, list.Out, StringComparison.Ordinal);
+        var html = await run(["drill", "show", drillId, "--format", "html"]);
+        Assert.StartsWith("<!DOCTYPE html>", html.Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.NotFound, (await run(["drill", "show", "drill-nope"])).Exit);
+        Assert.Equal(ExitCodes.Usage, (await run(["drill", "--deadline", "soon"])).Exit);
+        Assert.DoesNotContain(await catalog.Restores(catalog.Engine(catalog.NewFileStore())).ListScratchAsync(), s => s.BackupId == manifest.BackupId);
+    }
+
+    [Fact]
     public async Task A_tampered_backup_exits_with_the_integrity_code()
     {
         using var catalog = await new TestCatalog().WithMasterKeyAsync();

@@ -170,7 +170,7 @@ public sealed class RestoreTests
         var otherScratch = await s.Restores.RestoreAsync(new RestoreRequest { Database = "other" });
         s.Track(otherScratch.Target);
         var before = await prod.FingerprintAsync();
-        var scratchBefore = (await s.Restores.ListScratchAsync()).Count(x => x.SourceDatabase == "shop");
+        var scratchBefore = (await s.Restores.ListScratchAsync()).Count(x => x.BackupId == s.Backup.BackupId);
 
         async Task<string> Refused(RestoreRequest request)
         {
@@ -190,7 +190,7 @@ public sealed class RestoreTests
 
         Assert.Equal(before, await prod.FingerprintAsync());
         Assert.Empty(await s.Backups.ListAsync("prod"));
-        Assert.Equal(scratchBefore, (await s.Restores.ListScratchAsync()).Count(x => x.SourceDatabase == "shop"));
+        Assert.Equal(scratchBefore, (await s.Restores.ListScratchAsync()).Count(x => x.BackupId == s.Backup.BackupId));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
+using ServerlessBackup.Drills;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Notify;
 using ServerlessBackup.Restore;
@@ -20,8 +21,9 @@ namespace ServerlessBackup.Hosting;
 /// </summary>
 public sealed class SbkEnvironment
 {
-    private SbkEnvironment(SbkOptions options, ISecretStore secrets, IObjectStore store, BackupEngine backups, RestoreEngine restores, Notifier notifier, Scheduler scheduler, RetentionEngine retention)
+    private SbkEnvironment(SbkOptions options, ISecretStore secrets, IObjectStore store, BackupEngine backups, RestoreEngine restores, Notifier notifier, Scheduler scheduler, RetentionEngine retention, DrillEngine drills)
     {
+        Drills = drills;
         Options = options;
         Secrets = secrets;
         Store = store;
@@ -52,6 +54,9 @@ public sealed class SbkEnvironment
 
     /// <summary>Schedules, run-due and freshness.</summary>
     public Scheduler Scheduler { get; }
+
+    /// <summary>Restore drills.</summary>
+    public DrillEngine Drills { get; }
 
     /// <summary>Retention: prune, hold, release.</summary>
     public RetentionEngine Retention { get; }
@@ -122,6 +127,7 @@ public sealed class SbkEnvironment
         var notifier = new Notifier(options.Notifications, secrets, null, loggerFactory?.CreateLogger<Notifier>());
         var scheduler = new Scheduler(options, engine, notifier, TimeProvider.System, loggerFactory?.CreateLogger<Scheduler>());
         var retention = new RetentionEngine(options, engine, notifier, TimeProvider.System, loggerFactory?.CreateLogger<RetentionEngine>());
-        return new SbkEnvironment(options, secrets, store, engine, restores, notifier, scheduler, retention);
+        var drills = new DrillEngine(options, engine, restores, notifier, TimeProvider.System, loggerFactory);
+        return new SbkEnvironment(options, secrets, store, engine, restores, notifier, scheduler, retention, drills);
     }
 }

@@ -79,21 +79,9 @@ public sealed partial class RestoreEngine
                     if (outcome.Succeeded && request.Level >= VerificationLevel.Census)
                     {
                         progress?.Report(new BackupProgress(BackupPhase.Checking, 0, bytes, clock.Elapsed));
-                        var checkClock = Stopwatch.StartNew();
-                        await using (var copy = await scratch.ConnectAsync(cancellationToken, scratchName).ConfigureAwait(false))
-                        {
-                            var (census, verified) = await CopyChecks.CensusAsync(copy, details.Private.Census, cancellationToken).ConfigureAwait(false);
-                            checks.AddRange(census);
-                            rows = verified;
-                            if (request.Level >= VerificationLevel.Assertions)
-                            {
-                                checks.AddRange(entry.Assertions.Count == 0
-                                    ? [new VerificationCheck("assertion", "assertions", true, Detail: $"No assertions are configured for '{database}' (Databases:{database}:Assertions); only the census was checked.")]
-                                    : await CopyChecks.AssertionsAsync(copy, entry.Assertions, cancellationToken).ConfigureAwait(false));
-                            }
-                        }
-
-                        checksTime = checkClock.Elapsed;
+                        var copyChecks = await CheckCopyAsync(scratch, database, entry, details, scratchName, request.Level, cancellationToken).ConfigureAwait(false);
+                        checks.AddRange(copyChecks.Checks);
+                        (rows, checksTime) = (copyChecks.RowsVerified, copyChecks.Elapsed);
                     }
 
                     kept = request.Keep;
@@ -138,6 +126,42 @@ public sealed partial class RestoreEngine
         await backups.RecordVerificationAsync(report, cancellationToken).ConfigureAwait(false);
         progress?.Report(new BackupProgress(BackupPhase.Done, bytes, bytes, clock.Elapsed));
         return report;
+    }
+
+    /// <summary>
+    /// The census (and, at the assertions level, the catalog's assertions) checked against a
+    /// scratch database that already holds a restore of the backup (drills restore and check in
+    /// separate steps).
+    /// </summary>
+    public async Task<CopyCheckResult> CheckScratchAsync(string database, string backupId, string scratchName, VerificationLevel level, CancellationToken cancellationToken = default)
+    {
+        var entry = backups.ResolveDatabase(database);
+        var details = await backups.ShowAsync(database, backupId, cancellationToken).ConfigureAwait(false);
+        var scratch = await OpenScratchAsync(database, entry, cancellationToken).ConfigureAwait(false);
+        var found = await scratch.FindAsync(scratchName, cancellationToken).ConfigureAwait(false);
+        if (found is null || found.SourceDatabase != database || found.BackupId != details.Manifest.BackupId)
+        {
+            throw new SbkException(SbkErrorKind.NotFound, $"There is no scratch database '{BackupEngine.Sanitize(scratchName)}' holding backup {details.Manifest.BackupId} of '{database}' on {scratch.Describe()}.");
+        }
+
+        return await CheckCopyAsync(scratch, database, entry, details, scratchName, level, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<CopyCheckResult> CheckCopyAsync(ScratchServer scratch, string database, Catalog.DatabaseOptions entry, BackupDetails details, string scratchName, VerificationLevel level, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var checks = new List<VerificationCheck>();
+        await using var copy = await scratch.ConnectAsync(cancellationToken, scratchName).ConfigureAwait(false);
+        var (census, rows) = await CopyChecks.CensusAsync(copy, details.Private.Census, cancellationToken).ConfigureAwait(false);
+        checks.AddRange(census);
+        if (level >= VerificationLevel.Assertions)
+        {
+            checks.AddRange(entry.Assertions.Count == 0
+                ? [new VerificationCheck("assertion", "assertions", true, Detail: $"No assertions are configured for '{database}' (Databases:{database}:Assertions); only the census was checked.")]
+                : await CopyChecks.AssertionsAsync(copy, entry.Assertions, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new CopyCheckResult(checks, rows, clock.Elapsed);
     }
 
     private static VerificationCheck RestoreCheck(RunOutcome outcome)

@@ -1,0 +1,34 @@
+namespace ServerlessBackup.Drills;
+
+/// <summary>An activity failed on its last attempt. The message is the activity's (already free of secrets).</summary>
+public sealed class ActivityFailedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ActivityFailedException(string activity, string message)
+        : base(message)
+    {
+        Activity = activity;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ActivityFailedException()
+        : this("unknown", "An activity failed.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ActivityFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Activity = "unknown";
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ActivityFailedException(string message)
+        : this("unknown", message)
+    {
+    }
+
+    /// <summary>The activity's name.</summary>
+    public string Activity { get; } = "unknown";
+}

@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Notify;
+using ServerlessBackup.Restore;
+using ServerlessBackup.Schedules;
+using ServerlessBackup.Verify;
+
+namespace ServerlessBackup.Drills;
+
+/// <summary>
+/// The host side of drills: builds a drill's input from the catalog, provides the activities (plain
+/// engine calls, idempotent), runs the workflow in-process, and reads stored reports. Reports live
+/// under <c>_drills/{drillId}/</c> (report.json, report.md, report.html); a leading underscore never
+/// collides with a catalog name.
+/// </summary>
+public sealed class DrillEngine
+{
+    /// <summary>The store prefix of drill reports.</summary>
+    public const string Prefix = "_drills/";
+
+    private static readonly JsonSerializerOptions Indented = new(InProcessWorkflowRuntime.Json) { WriteIndented = true };
+    private readonly SbkOptions options;
+    private readonly BackupEngine backups;
+    private readonly RestoreEngine restores;
+    private readonly Notifier notifier;
+    private readonly TimeProvider time;
+    private readonly ILoggerFactory? loggers;
+
+    /// <summary>Creates the engine.</summary>
+    public DrillEngine(SbkOptions options, BackupEngine backups, RestoreEngine restores, Notifier notifier, TimeProvider? time = null, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(restores);
+        ArgumentNullException.ThrowIfNull(notifier);
+        this.options = options;
+        this.backups = backups;
+        this.restores = restores;
+        this.notifier = notifier;
+        this.time = time ?? TimeProvider.System;
+        this.loggers = loggers;
+    }
+
+    /// <summary>A new drill id: <c>drill-yyyyMMddTHHmmssZ-xxxxxx</c>.</summary>
+    public string NewDrillId() => "drill-" + BackupId.New(time.GetUtcNow());
+
+    /// <summary>The input for a drill over <paramref name="databases"/> (default: every catalogued database), with their objectives from the catalog.</summary>
+    public DrillInput CreateInput(IReadOnlyList<string>? databases = null, int maxParallel = 2, TimeSpan? deadline = null, VerificationLevel level = VerificationLevel.Assertions)
+    {
+        var names = databases is { Count: > 0 } ? databases : options.Databases.Keys.Order(StringComparer.Ordinal).ToList();
+        if (names.Count == 0)
+        {
+            throw new SbkException(SbkErrorKind.Configuration, "No databases are catalogued, so there is nothing to drill. Add them under Databases in the configuration.");
+        }
+
+        if (maxParallel is < 1 or > 32)
+        {
+            throw new SbkException(SbkErrorKind.Configuration, "--max-parallel must be between 1 and 32.");
+        }
+
+        var now = time.GetUtcNow();
+        var targets = names.Distinct(StringComparer.Ordinal).Select(name =>
+        {
+            var entry = backups.ResolveDatabase(name);
+            return new DrillTarget(name, "latest", Scheduler.RpoHours(entry, now), entry.Objectives.RtoHours);
+        }).ToList();
+        return new DrillInput(NewDrillId(), targets, maxParallel, (deadline ?? TimeSpan.FromHours(4)).TotalSeconds, level);
+    }
+
+    /// <summary>Runs a drill in this process; returns its report and the workflow's history (for replay checks).</summary>
+    public Task<(DrillReport Report, WorkflowHistory History)> RunAsync(DrillInput input, Action<object?>? onStatus = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return InProcessWorkflowRuntime.RunAsync(context => DrillWorkflow.RunAsync(context, input), Activities(), time, loggers, onStatus, cancellationToken);
+    }
+
+    /// <summary>The activities by name. Each deserializes its input and calls the engine.</summary>
+    public IReadOnlyDictionary<string, Func<string, CancellationToken, Task<object?>>> Activities() => new Dictionary<string, Func<string, CancellationToken, Task<object?>>>
+    {
+        [DrillWorkflow.FindBackup] = async (json, ct) =>
+        {
+            var target = Read<DrillTarget>(json);
+            var details = await backups.ShowAsync(target.Database, target.Backup, ct).ConfigureAwait(false);
+            return new DrillBackup(details.Manifest.BackupId, details.Manifest.SnapshotTime, details.Manifest.Archive.Length);
+        },
+        [DrillWorkflow.Restore] = async (json, ct) =>
+        {
+            var input = Read<DrillRestoreInput>(json);
+            var result = await restores.RestoreAsync(new RestoreRequest { Database = input.Database, Backup = input.BackupId }, null, ct).ConfigureAwait(false);
+            var t = result.Timings;
+            return new DrillRestoreOutput(result.Target, t.Download, t.Decrypt, t.Restore, t.Total, result.Bytes);
+        },
+        [DrillWorkflow.Verify] = async (json, ct) =>
+        {
+            var input = Read<DrillVerifyInput>(json);
+            var checks = await restores.CheckScratchAsync(input.Database, input.BackupId, input.ScratchDatabase, input.Level, ct).ConfigureAwait(false);
+            return new DrillVerifyOutput(checks.Passed, checks.Checks, checks.RowsVerified, Math.Round(checks.Elapsed.TotalSeconds, 3));
+        },
+        [DrillWorkflow.DropScratch] = async (json, ct) =>
+        {
+            var input = Read<DrillDropInput>(json);
+            try
+            {
+                await restores.DropScratchAsync(input.ScratchDatabase, ct).ConfigureAwait(false);
+            }
+            catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
+            {
+                // Already gone: dropping is idempotent.
+            }
+
+            return true;
+        },
+        [DrillWorkflow.LoadTrend] = async (json, ct) => await LoadTrendAsync(Read<DrillHistoryInput>(json), ct).ConfigureAwait(false),
+        [DrillWorkflow.SaveReport] = async (json, ct) => await SaveAsync(Read<DrillReport>(json), ct).ConfigureAwait(false),
+        [DrillWorkflow.Notify] = async (json, ct) =>
+        {
+            var report = Read<DrillReport>(json);
+            var failed = report.Databases.Where(d => d.Outcome != DrillOutcome.Passed).Select(d => $"{d.Database}: {d.Outcome} ({string.Join("; ", d.Reasons.Take(2))})");
+            return await notifier.NotifyAsync(new Notification("drill-report", null, $"Restore drill {report.DrillId}: {report.Passed} of {report.Databases.Count} databases passed",
+                report.AllPassed ? "Every database restored, verified, and met its RTO and RPO objectives." : string.Join("\n", failed),
+                $"sbk drill show {report.DrillId}", report.FinishedAt), ct).ConfigureAwait(false);
+        },
+    };
+
+    /// <summary>Stores the report as JSON, Markdown and HTML (idempotent: the same drill overwrites its own files).</summary>
+    public async Task<List<string>> SaveAsync(DrillReport report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var keys = new List<string>();
+        foreach (var (name, content) in new[]
+        {
+            ("report.json", JsonSerializer.Serialize(report, Indented)),
+            ("report.md", DrillReportRenderer.Markdown(report)),
+            ("report.html", DrillReportRenderer.Html(report)),
+        })
+        {
+            var key = $"{Prefix}{report.DrillId}/{name}";
+            await backups.Store.PutAsync(key, Encoding.UTF8.GetBytes(content), overwrite: true, new Dictionary<string, string>
+            {
+                ["drillid"] = report.DrillId,
+                ["startedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["passed"] = report.Passed.ToString(CultureInfo.InvariantCulture),
+                ["databases"] = report.Databases.Count.ToString(CultureInfo.InvariantCulture),
+            }, cancellationToken).ConfigureAwait(false);
+            keys.Add(key);
+        }
+
+        return keys;
+    }
+
+    /// <summary>Stored drills, newest first: id, start, databases passed of all.</summary>
+    public async Task<IReadOnlyList<(string DrillId, DateTimeOffset StartedAt, int Passed, int Databases)>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<(string, DateTimeOffset, int, int)>();
+        await foreach (var item in backups.Store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Key.EndsWith("/report.json", StringComparison.Ordinal) && item.Metadata.TryGetValue("startedat", out var started))
+            {
+                result.Add((item.Metadata["drillid"], DateTimeOffset.Parse(started, CultureInfo.InvariantCulture),
+                    int.Parse(item.Metadata.GetValueOrDefault("passed", "0"), CultureInfo.InvariantCulture), int.Parse(item.Metadata.GetValueOrDefault("databases", "0"), CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return result.OrderByDescending(r => r.Item2).ToList();
+    }
+
+    /// <summary>One stored report (JSON), or its Markdown or HTML rendering.</summary>
+    /// <exception cref="SbkException">NotFound.</exception>
+    public async Task<string> ReadAsync(string drillId, string format = "json", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(drillId);
+        if (!drillId.StartsWith("drill-", StringComparison.Ordinal) || !BackupId.IsValid(drillId["drill-".Length..]) || format is not ("json" or "md" or "html"))
+        {
+            throw new SbkException(SbkErrorKind.NotFound, $"'{BackupEngine.Sanitize(drillId)}' is not a drill id (they look like drill-20261121T084627Z-k3f9x2). List them with: sbk drill list");
+        }
+
+        var key = $"{Prefix}{drillId}/report.{format}";
+        if (await backups.Store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new SbkException(SbkErrorKind.NotFound, $"There is no drill {drillId} in {backups.Store.Description}. List them with: sbk drill list");
+        }
+
+        await using var stream = await backups.Store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<DrillTrendPoint>> LoadTrendAsync(DrillHistoryInput input, CancellationToken cancellationToken)
+    {
+        var points = new List<DrillTrendPoint>();
+        foreach (var (drillId, _, _, _) in (await ListAsync(cancellationToken).ConfigureAwait(false)).Where(d => d.DrillId != input.DrillId).Take(8))
+        {
+            var report = JsonSerializer.Deserialize<DrillReport>(await ReadAsync(drillId, "json", cancellationToken).ConfigureAwait(false), InProcessWorkflowRuntime.Json);
+            points.AddRange(report!.Databases.Where(d => input.Databases.Contains(d.Database))
+                .Select(d => new DrillTrendPoint(report.DrillId, report.StartedAt, d.Database, d.Outcome.ToString(), d.RtoSeconds, d.RpoHours)));
+        }
+
+        return points.OrderBy(p => p.StartedAt).ThenBy(p => p.Database, StringComparer.Ordinal).ToList();
+    }
+
+    private static T Read<T>(string json) => JsonSerializer.Deserialize<T>(json, InProcessWorkflowRuntime.Json) ?? throw new ArgumentException($"The activity input is not a {typeof(T).Name}.");
+}

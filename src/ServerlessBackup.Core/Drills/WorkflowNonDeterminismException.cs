@@ -1,0 +1,22 @@
+namespace ServerlessBackup.Drills;
+
+/// <summary>A replay made a different call than the recorded run: the workflow is not deterministic.</summary>
+public sealed class WorkflowNonDeterminismException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public WorkflowNonDeterminismException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public WorkflowNonDeterminismException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public WorkflowNonDeterminismException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
