@@ -25,6 +25,7 @@ namespace ServerlessBackup.Cli
             root.Subcommands.Add(new ScratchCommand(interaction));
             root.Subcommands.Add(new DrillCommand(interaction));
             root.Subcommands.Add(new RunDueCommand(interaction));
+            root.Subcommands.Add(new ServeCommand(interaction));
             root.Subcommands.Add(new StatusCommand(interaction));
             root.Subcommands.Add(new PruneCommand(interaction));
             root.Subcommands.Add(new HoldCommand(interaction, release: false));

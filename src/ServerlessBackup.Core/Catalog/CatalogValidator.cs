@@ -90,6 +90,24 @@ public static partial class CatalogValidator
             problems.Add("Scratch:ConnectionStringSecret looks like a connection string; put the string in the secret store and name the secret here");
         }
 
+        if (options.Api.MaxBodyBytes is < 1024 or > 10 * 1024 * 1024 || options.Api.MaxConcurrentOperations is < 1 or > 32)
+        {
+            problems.Add("Api:MaxBodyBytes must be between 1 KiB and 10 MiB, and Api:MaxConcurrentOperations between 1 and 32");
+        }
+
+        foreach (var (key, i) in options.Api.Keys.Select((k, i) => (k, i)))
+        {
+            if (string.IsNullOrWhiteSpace(key.Name) || string.IsNullOrWhiteSpace(key.KeySecret) || LooksLikeConnectionString(key.KeySecret))
+            {
+                problems.Add($"Api:Keys:{i} needs a Name and a KeySecret (the NAME of the secret holding the key)");
+            }
+        }
+
+        if (options.Api.Keys.Select(k => k.Name).Distinct(StringComparer.Ordinal).Count() != options.Api.Keys.Count)
+        {
+            problems.Add("Api:Keys: every caller needs its own Name (the audit log and the second-approver rule tell callers apart by it)");
+        }
+
         if (options.MaxParallelBackups is < 1 or > 32)
         {
             problems.Add("MaxParallelBackups must be between 1 and 32");

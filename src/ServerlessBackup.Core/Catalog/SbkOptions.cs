@@ -21,6 +21,9 @@ public sealed class SbkOptions
     /// <summary>Where restores and verifications create scratch databases.</summary>
     public ScratchOptions Scratch { get; set; } = new();
 
+    /// <summary>The HTTP API.</summary>
+    public ApiOptions Api { get; set; } = new();
+
     /// <summary>Where notifications go.</summary>
     public NotificationOptions Notifications { get; set; } = new();
 

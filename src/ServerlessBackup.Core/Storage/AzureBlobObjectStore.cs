@@ -133,12 +133,14 @@ public sealed class AzureBlobObjectStore : IObjectStore
     private SbkException Failure(string operation, string? key, RequestFailedException ex)
     {
         var what = key is null ? Description : $"'{key}' in {Description}";
-        var transient = ex.Status is 0 or 408 or 429 or >= 500;
+        // 412 on a read: the blob was replaced between its properties and its bytes; reading again gets the new version.
+        var transient = ex.Status is 0 or 408 or 412 or 429 or >= 500;
         var hint = ex.Status switch
         {
             0 => "the storage endpoint could not be reached; check the network and the endpoint in the configuration",
             401 or 403 => "the credentials were refused; check the connection string secret, or that the identity has the 'Storage Blob Data Contributor' role on the account",
             404 => "it does not exist",
+            412 => "it was replaced while being read; read it again",
             _ => transient ? "this is usually temporary; try again" : "see the error code",
         };
         var code = string.IsNullOrEmpty(ex.ErrorCode) ? string.Empty : $" {ex.ErrorCode}";

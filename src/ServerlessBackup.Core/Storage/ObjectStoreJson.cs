@@ -10,19 +10,27 @@ internal static class ObjectStoreJson
     /// <summary>The object at <paramref name="key"/>, or default when it is missing or not valid JSON for <typeparamref name="T"/>.</summary>
     public static async Task<T?> ReadJsonAsync<T>(this IObjectStore store, string key, CancellationToken cancellationToken)
     {
-        if (await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
+        for (var attempt = 1; ; attempt++)
         {
-            return default;
-        }
+            try
+            {
+                if (await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    return default;
+                }
 
-        await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await JsonSerializer.DeserializeAsync<T>(stream, Json, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            return default;
+                await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+                return await JsonSerializer.DeserializeAsync<T>(stream, Json, cancellationToken).ConfigureAwait(false);
+            }
+            catch (JsonException)
+            {
+                return default;
+            }
+            catch (Errors.SbkException ex) when ((ex.IsTransient || ex.Kind == Errors.SbkErrorKind.NotFound) && attempt < 5)
+            {
+                // State objects are replaced whole, often: one may change (or vanish and reappear) while being read.
+                await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

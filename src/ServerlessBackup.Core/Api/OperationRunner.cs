@@ -1,0 +1,268 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Diagnostics;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Restore;
+using ServerlessBackup.Schedules;
+using ServerlessBackup.Storage;
+using ServerlessBackup.Verify;
+
+namespace ServerlessBackup.Api;
+
+/// <summary>
+/// Runs operations in this process with bounded concurrency, keeping each one's state in the store
+/// (so a restarted server still answers for finished operations and marks interrupted ones
+/// failed), one backup or restore per database at a time, and cancellation on shutdown.
+/// </summary>
+public sealed class OperationRunner : IAsyncDisposable
+{
+    /// <summary>The store prefix of operation records.</summary>
+    public const string Prefix = "_operations/";
+
+    private static readonly JsonSerializerOptions SlackJson = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private readonly IObjectStore store;
+    private readonly Scheduler scheduler;
+    private readonly RestoreEngine restores;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly HttpClient http;
+    private readonly SemaphoreSlim slots;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly ConcurrentDictionary<string, string> busyDatabases = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <summary>Creates the runner.</summary>
+    public OperationRunner(IObjectStore store, Scheduler scheduler, RestoreEngine restores, int maxConcurrent, TimeProvider? time = null, HttpClient? http = null, ILogger<OperationRunner>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentNullException.ThrowIfNull(restores);
+        this.store = store;
+        this.scheduler = scheduler;
+        this.restores = restores;
+        this.time = time ?? TimeProvider.System;
+        this.http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+        slots = new SemaphoreSlim(maxConcurrent);
+    }
+
+    /// <summary>A new operation id.</summary>
+    public string NewId() => "op-" + BackupId.New(time.GetUtcNow());
+
+    /// <summary>Marks operations a previous process left queued or running as failed (they were interrupted).</summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        await foreach (var item in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (!item.Key.EndsWith(".json", StringComparison.Ordinal) || item.Key.Count(c => c == '/') != 1)
+            {
+                continue;
+            }
+
+            var record = await store.ReadJsonAsync<OperationRecord>(item.Key, cancellationToken).ConfigureAwait(false);
+            if (record is { Status: "queued" or "running" })
+            {
+                await SaveAsync(record with { Status = "failed", Error = "The server stopped while this operation was queued or running; nothing was committed. Start it again.", UpdatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>An operation by id, or null.</summary>
+    public Task<OperationRecord?> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        store.ReadJsonAsync<OperationRecord>(Key(id), cancellationToken);
+
+    /// <summary>Saves a new operation and, unless it awaits approval, starts it. Returns the id of a running backup or restore of the same database instead, if there is one.</summary>
+    public async Task<(OperationRecord Record, bool Conflict)> SubmitAsync(OperationRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (record.Status != "awaiting-approval" && record.Kind is "backup" or "restore" && busyDatabases.TryGetValue(record.Database, out var busy)
+                && await GetAsync(busy, cancellationToken).ConfigureAwait(false) is { IsFinished: false } existing)
+            {
+                return (existing, true);
+            }
+
+            await SaveAsync(record, cancellationToken).ConfigureAwait(false);
+            if (record.Status == "queued")
+            {
+                Start(record);
+            }
+
+            return (record, false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Approves an operation awaiting approval and starts it.</summary>
+    public async Task<(OperationRecord Record, bool Conflict)> ApproveAsync(OperationRecord record, string approvedBy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return await SubmitAsync(record with { Status = "queued", ApprovedBy = approvedBy, UpdatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Start(OperationRecord record)
+    {
+        if (record.Kind is "backup" or "restore")
+        {
+            busyDatabases[record.Database] = record.Id;
+        }
+
+        running[record.Id] = Task.Run(() => RunAsync(record));
+    }
+
+    private async Task RunAsync(OperationRecord record)
+    {
+        var token = stopping.Token;
+        using var saveLock = new SemaphoreSlim(1, 1);
+        var finished = false;
+
+        // Progress saves are fire-and-forget; the final save must never be overwritten by a late one.
+        async Task PersistAsync(OperationRecord r, bool final)
+        {
+            await saveLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                if (finished)
+                {
+                    return;
+                }
+
+                finished = final;
+                await SaveAsync(r, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                saveLock.Release();
+            }
+        }
+
+        try
+        {
+            await slots.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                record = record with { Status = "running", Phase = "preflight", UpdatedAt = time.GetUtcNow() };
+                await PersistAsync(record, final: false).ConfigureAwait(false);
+                var lastSave = DateTimeOffset.MinValue;
+                var progress = new SyncProgress(p =>
+                {
+                    // Progress reaches the store at most once a second.
+                    var now = time.GetUtcNow();
+                    if (now - lastSave >= TimeSpan.FromSeconds(1))
+                    {
+                        lastSave = now;
+                        record = record with { Phase = p.Phase.ToString().ToLowerInvariant(), Bytes = p.SourceBytes, UpdatedAt = now };
+                        _ = PersistAsync(record, final: false);
+                    }
+                });
+                object result = record.Kind switch
+                {
+                    "backup" => Summarize(await scheduler.BackupAsync(record.Database, record.Label, progress, token).ConfigureAwait(false)),
+                    "restore" => await restores.RestoreAsync(new RestoreRequest
+                    {
+                        Database = record.Database,
+                        Backup = record.Backup ?? "latest",
+                        Target = record.Target is null or "scratch" ? null : record.Target,
+                        Confirm = record.Target is null or "scratch" ? null : record.Target,
+                    }, progress, token).ConfigureAwait(false),
+                    _ => await restores.VerifyAsync(new VerificationRequest
+                    {
+                        Database = record.Database,
+                        Backup = record.Backup ?? "latest",
+                        Level = Enum.Parse<VerificationLevel>(record.Level ?? "Assertions", ignoreCase: true),
+                    }, progress, token).ConfigureAwait(false),
+                };
+                record = record with { Status = "succeeded", Phase = "done", Result = JsonSerializer.SerializeToElement(result, Json), UpdatedAt = time.GetUtcNow() };
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            record = record with { Status = "failed", Error = "The server stopped before this operation finished; nothing was committed. Start it again.", UpdatedAt = time.GetUtcNow() };
+        }
+        catch (Exception ex) when (ex is SbkException or IOException or HttpRequestException or Azure.RequestFailedException)
+        {
+            record = record with { Status = "failed", Error = SecretRedactor.Redact(ex.Message), UpdatedAt = time.GetUtcNow() };
+        }
+#pragma warning disable CA1031 // The runner is a boundary: a bug must become a failed operation, never a dead background task.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError("Operation {Id} failed unexpectedly: {Type}: {Message}", record.Id, ex.GetType().Name, SecretRedactor.Redact(ex.Message));
+            record = record with { Status = "failed", Error = $"An unexpected {ex.GetType().Name} stopped the operation; this is a bug in sbk. Report it with the operation id.", UpdatedAt = time.GetUtcNow() };
+        }
+
+        await PersistAsync(record, final: true).ConfigureAwait(false);
+        busyDatabases.TryRemove(new KeyValuePair<string, string>(record.Database, record.Id));
+        running.TryRemove(record.Id, out _);
+        await PostToSlackAsync(record).ConfigureAwait(false);
+    }
+
+    private static object Summarize(Manifest m) => new { m.Database, m.BackupId, m.Label, m.StartedAt, m.CompletedAt, m.SnapshotTime, storedBytes = m.Archive.Length, dumpBytes = m.Archive.DumpLength, m.Warnings };
+
+    private async Task PostToSlackAsync(OperationRecord record)
+    {
+        if (record.ResponseUrl is null)
+        {
+            return;
+        }
+
+        var text = record.Status == "succeeded"
+            ? record.Kind switch
+            {
+                "backup" => $"Backup of `{record.Database}` done: {record.Result?.GetProperty("backupId").GetString()}.",
+                "restore" => $"Restore of `{record.Database}` done, into scratch database `{record.Result?.GetProperty("target").GetString()}`.",
+                _ => $"Verification of `{record.Database}` {(record.Result?.GetProperty("passed").GetBoolean() == true ? "PASSED" : "FAILED")} (backup {record.Result?.GetProperty("backupId").GetString()}).",
+            }
+            : $"{char.ToUpperInvariant(record.Kind[0])}{record.Kind[1..]} of `{record.Database}` failed: {record.Error}";
+        try
+        {
+            using var response = await http.PostAsJsonAsync(new Uri(record.ResponseUrl), new { response_type = "in_channel", text = $"{text} (operation {record.Id})" }, SlackJson).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                logger.LogWarning("Slack's response URL answered {Status} for operation {Id}.", (int)response.StatusCode, record.Id);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException)
+        {
+            logger.LogWarning("Could not post the outcome of operation {Id} to Slack: {Message}", record.Id, ex.Message);
+        }
+    }
+
+    private Task SaveAsync(OperationRecord record, CancellationToken cancellationToken) => store.WriteJsonAsync(Key(record.Id), record, cancellationToken);
+
+    private static string Key(string id) => $"{Prefix}{id}.json";
+
+    /// <summary>Waits for every started operation to end (tests, shutdown).</summary>
+    public Task DrainAsync() => Task.WhenAll(running.Values.ToList());
+
+    /// <summary>Cancels running operations and waits for them to record their end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await DrainAsync().ConfigureAwait(false);
+        stopping.Dispose();
+        slots.Dispose();
+        gate.Dispose();
+    }
+
+    private sealed class SyncProgress(Action<BackupProgress> handler) : IProgress<BackupProgress>
+    {
+        public void Report(BackupProgress value) => handler(value);
+    }
+}

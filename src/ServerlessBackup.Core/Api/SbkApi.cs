@@ -1,0 +1,523 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ServerlessBackup.Backups;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Diagnostics;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Restore;
+using ServerlessBackup.Schedules;
+using ServerlessBackup.Secrets;
+using ServerlessBackup.Storage;
+using ServerlessBackup.Verify;
+
+namespace ServerlessBackup.Api;
+
+/// <summary>
+/// The chat-ops HTTP API, transport-neutral: a host (Kestrel in <c>sbk serve</c>, an HTTP-triggered
+/// function in Azure) turns its request into an <see cref="ApiRequest"/> and writes the
+/// <see cref="ApiResponse"/> back. Callers name catalogued databases only; bad input is a 4xx
+/// RFC 9457 problem that says what was wrong; every state-changing call is audited.
+/// </summary>
+public sealed partial class SbkApi
+{
+    private static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowTrailingCommas = false,
+        ReadCommentHandling = JsonCommentHandling.Disallow,
+    };
+
+    private readonly SbkOptions options;
+    private readonly BackupEngine backups;
+    private readonly Scheduler scheduler;
+    private readonly OperationRunner runner;
+    private readonly ApiAuthenticator authenticator;
+    private readonly AuditLog audit;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+
+    /// <summary>Creates the API.</summary>
+    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, OperationRunner runner, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(secrets);
+        this.options = options;
+        this.backups = backups;
+        this.scheduler = scheduler;
+        this.runner = runner;
+        this.time = time ?? TimeProvider.System;
+        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+        authenticator = new ApiAuthenticator(options.Api, secrets, this.time);
+        audit = new AuditLog(backups.Store, this.time);
+    }
+
+    private sealed record BackupBody
+    {
+        public required string Database { get; init; }
+
+        public string? Label { get; init; }
+    }
+
+    private sealed record RestoreBody
+    {
+        public required string Database { get; init; }
+
+        public string Backup { get; init; } = "latest";
+
+        public string Target { get; init; } = "scratch";
+
+        public string? Confirm { get; init; }
+    }
+
+    private sealed record VerificationBody
+    {
+        public required string Database { get; init; }
+
+        public string Backup { get; init; } = "latest";
+
+        public string Level { get; init; } = "assertions";
+    }
+
+    private static readonly string[] Levels = ["archive", "restore", "census", "assertions"];
+
+    /// <summary>Handles one request. Never throws for anything a caller sends.</summary>
+    public async Task<ApiResponse> HandleAsync(ApiRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var who = new AuditFacts();
+        ApiResponse response;
+        try
+        {
+            response = await RouteAsync(request, who, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SbkException ex)
+        {
+            response = FromException(ex);
+        }
+        catch (JsonException ex)
+        {
+            response = ApiResults.Problem(400, "malformed-json", "The body is not valid JSON for this request",
+                $"{(ex.Path is { Length: > 1 } path ? $"At {Clean(path)}: " : string.Empty)}{Clean(FirstSentence(ex.Message))}");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // The API is a boundary: a bug becomes a plain 500 without details, never a stack trace.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError("The API failed on {Method} {Path}: {Type}: {Message}", request.Method, Clean(request.Path), ex.GetType().Name, SecretRedactor.Redact(ex.Message));
+            response = ApiResults.Problem(500, "internal", "Internal error", "The server failed to handle this request; it was logged. Try again, and report it if it persists.");
+        }
+
+        if (request.Method != "GET")
+        {
+            try
+            {
+                await audit.WriteAsync(who.Caller, Clean(request.Method), Clean(request.Path), request.RemoteAddress, response.Status, who.OperationId, null).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
+            {
+                logger.LogWarning("Could not write the audit record of {Method} {Path}: {Message}", request.Method, Clean(request.Path), ex.Message);
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>What the audit record says of a request, filled in as it is handled (also when it fails).</summary>
+    private sealed class AuditFacts
+    {
+        public string Caller { get; set; } = "anonymous";
+
+        public string? OperationId { get; set; }
+    }
+
+    private async Task<ApiResponse> RouteAsync(ApiRequest request, AuditFacts who, CancellationToken cancellationToken)
+    {
+        if (request.Body.Length > options.Api.MaxBodyBytes)
+        {
+            return (ApiResults.Problem(413, "too-large", "The body is too large", $"Request bodies are limited to {options.Api.MaxBodyBytes} bytes."));
+        }
+
+        var segments = request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length < 2 || segments[0] != "api" || segments.Any(s => s.Length > 200))
+        {
+            return (NotFound());
+        }
+
+        var route = string.Join('/', segments.Skip(1).Select((s, i) => i switch { 0 => s, _ when segments[1] == "backups" && segments.Length == 4 => "{}", _ when segments[1] == "operations" && i == 1 => "{}", _ => s }));
+        string[] allowed = route switch
+        {
+            "health" => ["GET"],
+            "backups" => ["GET", "POST"],
+            "backups/{}/{}" => ["GET"],
+            "restores" or "verifications" or "operations/{}/approve" or "slack/commands" => ["POST"],
+            "operations/{}" => ["GET"],
+            _ => [],
+        };
+        if (allowed.Length == 0)
+        {
+            return (NotFound());
+        }
+
+        if (!allowed.Contains(request.Method))
+        {
+            return (ApiResults.Problem(405, "method-not-allowed", "Method not allowed", $"{Clean(request.Method)} is not allowed here; use {string.Join(" or ", allowed)}.",
+                new Dictionary<string, string> { ["Allow"] = string.Join(", ", allowed) }));
+        }
+
+        if (route == "health")
+        {
+            return await HealthAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (route == "slack/commands")
+        {
+            var (slack, slackCaller, slackOperation) = await SlackAsync(request, cancellationToken).ConfigureAwait(false);
+            (who.Caller, who.OperationId) = (slackCaller, slackOperation);
+            return slack;
+        }
+
+        var caller = await authenticator.AuthenticateKeyAsync(request.Headers, cancellationToken).ConfigureAwait(false);
+        if (caller is null)
+        {
+            return (ApiResults.Problem(401, "unauthenticated", "Authentication required", "Send a valid API key as 'Authorization: Bearer <key>'.",
+                new Dictionary<string, string> { ["WWW-Authenticate"] = "Bearer" }));
+        }
+
+        who.Caller = caller.Name;
+        if (request.Method == "POST" && route != "operations/{}/approve" && !IsJson(request))
+        {
+            return ApiResults.Problem(415, "unsupported-media-type", "JSON expected", "Send the body as application/json.");
+        }
+
+        (ApiResponse Response, string? OperationId) response = route switch
+        {
+            "backups" when request.Method == "GET" => await ListAsync(request, cancellationToken).ConfigureAwait(false),
+            "backups/{}/{}" => await ShowAsync(Decode(segments[2]), Decode(segments[3]), cancellationToken).ConfigureAwait(false),
+            "operations/{}" => await OperationAsync(Decode(segments[2]), cancellationToken).ConfigureAwait(false),
+            "operations/{}/approve" => await ApproveAsync(Decode(segments[2]), caller, cancellationToken).ConfigureAwait(false),
+            _ => await StartAsync(route, request, caller, cancellationToken).ConfigureAwait(false),
+        };
+        who.OperationId = response.OperationId;
+        return response.Response;
+    }
+
+    private async Task<(ApiResponse Response, string? OperationId)> StartAsync(string route, ApiRequest request, ApiCaller caller, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var id = runner.NewId();
+        OperationRecord record;
+        switch (route)
+        {
+            case "backups":
+            {
+                var body = Parse<BackupBody>(request);
+                RequireDatabase(body.Database);
+                if (body.Label is not null && !BackupEngine.IsValidLabel(body.Label))
+                {
+                    throw Bad("bad-label", $"The label must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+                }
+
+                record = new OperationRecord { Id = id, Kind = "backup", Database = body.Database, Label = body.Label, Status = "queued", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now };
+                break;
+            }
+
+            case "restores":
+            {
+                var body = Parse<RestoreBody>(request);
+                body = body with { Backup = body.Backup ?? "latest", Target = body.Target ?? "scratch" };
+                RequireDatabase(body.Database);
+                await RequireBackupAsync(body.Database, body.Backup, cancellationToken).ConfigureAwait(false);
+                var scratch = body.Target == "scratch";
+                if (!scratch)
+                {
+                    if (!options.Databases.ContainsKey(body.Target))
+                    {
+                        throw Bad("bad-target", "The target is \"scratch\" (a new scratch database) or the name of a catalogued database.");
+                    }
+
+                    if (body.Confirm != body.Target)
+                    {
+                        throw Bad("confirmation-required", $"Restoring into '{body.Target}' overwrites a real database: repeat its name in \"confirm\". A second caller must then approve the operation before it starts, and '{body.Target}' is backed up first.");
+                    }
+                }
+
+                record = new OperationRecord
+                {
+                    Id = id, Kind = "restore", Database = body.Database, Backup = body.Backup, Target = body.Target,
+                    Status = scratch ? "queued" : "awaiting-approval", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now,
+                };
+                break;
+            }
+
+            default:
+            {
+                var body = Parse<VerificationBody>(request);
+                body = body with { Backup = body.Backup ?? "latest", Level = body.Level ?? "assertions" };
+                RequireDatabase(body.Database);
+                await RequireBackupAsync(body.Database, body.Backup, cancellationToken).ConfigureAwait(false);
+                var level = body.Level.ToLowerInvariant();
+                if (!Levels.Contains(level))
+                {
+                    throw Bad("bad-level", "The level is archive, restore, census or assertions.");
+                }
+
+                record = new OperationRecord { Id = id, Kind = "verification", Database = body.Database, Backup = body.Backup, Level = level, Status = "queued", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now };
+                break;
+            }
+        }
+
+        if (request.Headers.TryGetValue("Idempotency-Key", out var idempotencyKey))
+        {
+            if (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c < 0x21 || c > 0x7e))
+            {
+                throw Bad("bad-idempotency-key", "The Idempotency-Key header is 1-200 visible ASCII characters.");
+            }
+
+            var reservation = $"{OperationRunner.Prefix}idempotency/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller.Name}\n{route}\n{idempotencyKey}")))}";
+            if (!await backups.Store.PutAsync(reservation, Encoding.UTF8.GetBytes(id), overwrite: false, null, cancellationToken).ConfigureAwait(false))
+            {
+                await using var stream = await backups.Store.OpenReadAsync(reservation, cancellationToken).ConfigureAwait(false);
+                using var reader = new StreamReader(stream);
+                var existingId = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                var existing = await WaitForRecordAsync(existingId, cancellationToken).ConfigureAwait(false);
+                return (Accepted(existing, new Dictionary<string, string> { ["Idempotent-Replayed"] = "true" }), existing.Id);
+            }
+        }
+
+        var (submitted, conflict) = await runner.SubmitAsync(record, cancellationToken).ConfigureAwait(false);
+        if (conflict)
+        {
+            return (ApiResults.Problem(409, "already-running", "Another operation on this database is running",
+                $"A {submitted.Kind} of '{submitted.Database}' ({submitted.Id}) is {submitted.Status}; one backup or restore per database runs at a time. Poll it, then try again.",
+                extensions: new { operationId = submitted.Id, statusUrl = StatusUrl(submitted.Id) }), submitted.Id);
+        }
+
+        return (Accepted(submitted), submitted.Id);
+    }
+
+    private async Task<OperationRecord> WaitForRecordAsync(string id, CancellationToken cancellationToken)
+    {
+        // The reservation is written just before the record: wait a moment for a concurrent twin.
+        for (var i = 0; i < 50; i++)
+        {
+            if (await runner.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } record)
+            {
+                return record;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new SbkException(SbkErrorKind.Failed, "An operation with this Idempotency-Key was reserved but never recorded; send the request again with a new key.", isTransient: true);
+    }
+
+    private async Task<(ApiResponse, string?)> ApproveAsync(string id, ApiCaller caller, CancellationToken cancellationToken)
+    {
+        var record = await FindOperationAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return (OperationNotFound(), null);
+        }
+
+        if (record.Status != "awaiting-approval")
+        {
+            return (ApiResults.Problem(409, "not-awaiting-approval", "Nothing to approve", $"Operation {record.Id} is {record.Status}; only restores into real databases wait for approval."), record.Id);
+        }
+
+        if (record.CreatedBy == caller.Name)
+        {
+            return (ApiResults.Problem(403, "second-approver-required", "A second caller must approve",
+                $"{caller.Name} started this restore into '{record.Target}'; a different caller must approve it."), record.Id);
+        }
+
+        var (approved, conflict) = await runner.ApproveAsync(record, caller.Name, cancellationToken).ConfigureAwait(false);
+        return conflict
+            ? (ApiResults.Problem(409, "already-running", "Another operation on this database is running", $"Operation {approved.Id} on '{approved.Database}' is {approved.Status}; approve again when it has ended."), record.Id)
+            : (Accepted(approved), approved.Id);
+    }
+
+    private async Task<(ApiResponse, string?)> OperationAsync(string id, CancellationToken cancellationToken)
+    {
+        var record = await FindOperationAsync(id, cancellationToken).ConfigureAwait(false);
+        return record is null ? (OperationNotFound(), null) : (ApiResults.Ok(record.View(StatusUrl(record.Id))), null);
+    }
+
+    private async Task<OperationRecord?> FindOperationAsync(string id, CancellationToken cancellationToken) =>
+        id.StartsWith("op-", StringComparison.Ordinal) && BackupId.IsValid(id[3..]) ? await runner.GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
+
+    private async Task<(ApiResponse, string?)> ListAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var database = request.Query.GetValueOrDefault("database");
+        if (database is not null)
+        {
+            RequireDatabase(database);
+        }
+
+        var limit = 50;
+        if (request.Query.TryGetValue("limit", out var limitText) && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 200))
+        {
+            throw Bad("bad-limit", "limit is a whole number from 1 to 200.");
+        }
+
+        var before = request.Query.GetValueOrDefault("before");
+        if (before is not null && !BackupId.IsValid(before))
+        {
+            throw Bad("bad-cursor", "before is a backup id (from nextBefore of the previous page).");
+        }
+
+        var now = time.GetUtcNow();
+        var all = (await backups.ListAsync(database, cancellationToken).ConfigureAwait(false)).Where(b => options.Databases.ContainsKey(b.Database)).ToList();
+        var start = before is null ? 0 : all.FindIndex(b => b.BackupId == before) + 1;
+        var page = all.Skip(start).Take(limit).ToList();
+        var items = page.Select(b => new
+        {
+            database = b.Database,
+            backupId = b.BackupId,
+            startedAt = b.StartedAt,
+            snapshotTime = b.SnapshotTime,
+            label = b.Label,
+            storedBytes = b.ArchiveLength,
+            dumpBytes = b.DumpLength,
+            ageHours = Math.Round((now - b.StartedAt).TotalHours, 2),
+            verifiedLevel = b.Verified?.Level.ToString().ToLowerInvariant(),
+            verifiedAt = b.Verified?.VerifiedAt,
+        });
+        return (ApiResults.Ok(new { items, nextBefore = start + page.Count < all.Count ? page[^1].BackupId : null }), null);
+    }
+
+    private async Task<(ApiResponse, string?)> ShowAsync(string database, string backup, CancellationToken cancellationToken)
+    {
+        RequireDatabase(database);
+        await RequireBackupAsync(database, backup, cancellationToken).ConfigureAwait(false);
+        var details = await backups.ShowAsync(database, backup, cancellationToken).ConfigureAwait(false);
+        var m = details.Manifest;
+        return (ApiResults.Ok(new
+        {
+            database = m.Database,
+            backupId = m.BackupId,
+            label = m.Label,
+            startedAt = m.StartedAt,
+            completedAt = m.CompletedAt,
+            snapshotTime = m.SnapshotTime,
+            snapshotShared = m.SnapshotShared,
+            storedBytes = m.Archive.Length,
+            dumpBytes = m.Archive.DumpLength,
+            sha256 = m.Archive.Sha256,
+            serverVersion = m.Source.ServerVersion,
+            pgDumpVersion = m.Source.PgDumpVersion,
+            census = new { mode = details.Private.Census.Mode, tables = details.Private.Census.Tables.Count, rows = details.Private.Census.TotalRows, sequences = details.Private.Census.Sequences.Count },
+            warnings = m.Warnings,
+        }), null);
+    }
+
+    private async Task<ApiResponse> HealthAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var statuses = await scheduler.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            var ok = statuses.Count(s => s.State == FreshnessState.Ok);
+            var body = new { status = ok == statuses.Count ? "ok" : "degraded", ok, late = statuses.Count(s => s.State == FreshnessState.Late), failing = statuses.Count(s => s.State == FreshnessState.Failing) };
+            return ApiResults.Ok(body, ok == statuses.Count ? 200 : 503);
+        }
+        catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
+        {
+            // No detail that helps an attacker: the log has it.
+            logger.LogWarning("Health check failed: {Message}", SecretRedactor.Redact(ex.Message));
+            return ApiResults.Ok(new { status = "unavailable" }, 503);
+        }
+    }
+
+    private void RequireDatabase(string? database)
+    {
+        if (string.IsNullOrEmpty(database))
+        {
+            throw Bad("missing-database", "\"database\" is required: the catalog name of a database.");
+        }
+
+        if (!options.Databases.ContainsKey(database))
+        {
+            throw new SbkException(SbkErrorKind.NotFound, $"There is no database named '{Clean(database)}' in the catalog. Valid names: {string.Join(", ", options.Databases.Keys.Order(StringComparer.Ordinal))}.");
+        }
+    }
+
+    private async Task RequireBackupAsync(string database, string? backup, CancellationToken cancellationToken)
+    {
+        if (backup is null || (!string.Equals(backup, "latest", StringComparison.OrdinalIgnoreCase) && !BackupId.IsValid(backup)))
+        {
+            throw Bad("bad-backup-id", "backup is \"latest\" or a backup id such as 20261121T084627Z-k3f9x2.");
+        }
+
+        await backups.ResolveBackupIdAsync(database, backup!, cancellationToken).ConfigureAwait(false);
+    }
+
+    private T Parse<T>(ApiRequest request)
+    {
+        if (request.Body.Length == 0)
+        {
+            throw Bad("empty-body", "The request needs a JSON body.");
+        }
+
+        return JsonSerializer.Deserialize<T>(request.Body.Span, Strict) ?? throw Bad("empty-body", "The request needs a JSON object, not null.");
+    }
+
+    private static bool IsJson(ApiRequest request) =>
+        request.Headers.TryGetValue("Content-Type", out var type) && type.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    private ApiResponse Accepted(OperationRecord record, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var headers = new Dictionary<string, string>(extra ?? new Dictionary<string, string>()) { ["Location"] = StatusUrl(record.Id) };
+        return ApiResults.Ok(record.View(StatusUrl(record.Id)), 202, headers);
+    }
+
+    private static string StatusUrl(string id) => "/api/operations/" + id;
+
+    private static ApiResponse NotFound() => ApiResults.Problem(404, "not-found", "No such endpoint", "See the API reference in README.md for the endpoints.");
+
+    private static ApiResponse OperationNotFound() => ApiResults.Problem(404, "operation-not-found", "No such operation", "There is no operation with this id.");
+
+    private static SbkException Bad(string type, string detail) => new ApiBadRequest(type, detail);
+
+    private static ApiResponse FromException(SbkException ex) => ex switch
+    {
+        ApiBadRequest bad => ApiResults.Problem(400, bad.Type, "Bad request", bad.Message),
+        { Kind: SbkErrorKind.NotFound } => ApiResults.Problem(404, "not-found", "Not found", SecretRedactor.Redact(ex.Message)),
+        { Kind: SbkErrorKind.Configuration } => ApiResults.Problem(422, "refused", "Refused", SecretRedactor.Redact(ex.Message)),
+        { Kind: SbkErrorKind.AlreadyRunning } => ApiResults.Problem(409, "already-running", "Already running", SecretRedactor.Redact(ex.Message)),
+        { Kind: SbkErrorKind.Integrity } => ApiResults.Problem(409, "integrity", "The backup does not authenticate", SecretRedactor.Redact(ex.Message)),
+        _ => ApiResults.Problem(503, "unavailable", "A dependency failed", SecretRedactor.Redact(ex.Message), new Dictionary<string, string> { ["Retry-After"] = "30" }),
+    };
+
+    private static string Decode(string segment)
+    {
+        try
+        {
+            return Uri.UnescapeDataString(segment);
+        }
+        catch (UriFormatException)
+        {
+            return segment;
+        }
+    }
+
+    /// <summary>Printable, short, for messages and the audit log (request text is hostile until proven otherwise).</summary>
+    internal static string Clean(string text) => BackupEngine.Sanitize(new string(text.Select(c => char.IsControl(c) || char.IsSurrogate(c) || c is '\u202e' or '\u200b' ? '?' : c).ToArray()));
+
+    private static string FirstSentence(string message) => message.Split(". ")[0].Split(" Path:")[0];
+
+    private sealed class ApiBadRequest(string type, string message) : SbkException(SbkErrorKind.Configuration, message)
+    {
+        public string Type { get; } = type;
+    }
+}

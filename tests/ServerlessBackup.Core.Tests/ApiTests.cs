@@ -1,0 +1,339 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Cli.Serve;
+using ServerlessBackup.Hosting;
+using ServerlessBackup.Tests.Infrastructure;
+
+namespace ServerlessBackup.Tests;
+
+/// <summary>The HTTP API through `sbk serve`'s real Kestrel host on loopback, against real PostgreSQL and Azurite.</summary>
+public sealed class ApiTests
+{
+    private const string AliceKey = "alice-Key-Canary-5a1b2c3d4e";
+    private const string BobKey = "bob-Key-Canary-9f8e7d6c5b";
+    private const string SlackSecret = "slack-Signing-Canary-0f1e2d";
+
+    private sealed class Server : IAsyncDisposable
+    {
+        public required TestCatalog Catalog { get; init; }
+
+        public required TestDatabase Source { get; init; }
+
+        public required ServeHost Host { get; init; }
+
+        public required SbkEnvironment Environment { get; init; }
+
+        public required HttpClient Http { get; init; }
+
+        public List<string> Bodies { get; } = [];
+
+        public async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, object? body = null, string? key = AliceKey, Dictionary<string, string>? headers = null, string? rawBody = null, string contentType = "application/json")
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (key is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            }
+
+            foreach (var (name, value) in headers ?? [])
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            if (body is not null || rawBody is not null)
+            {
+                request.Content = new StringContent(rawBody ?? JsonSerializer.Serialize(body), Encoding.UTF8);
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            }
+
+            var response = await Http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Bodies.Add(text);
+            return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response);
+        }
+
+        public async Task<JsonElement> PollAsync(string operationId, string key = AliceKey)
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                var (_, body, _) = await SendAsync(HttpMethod.Get, "/api/operations/" + operationId, key: key);
+                if (body.GetProperty("status").GetString() is "succeeded" or "failed")
+                {
+                    return body;
+                }
+
+                await Task.Delay(100);
+            }
+
+            throw new TimeoutException("The operation did not end within a minute.");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await Host.DisposeAsync();
+            await Source.DisposeAsync();
+            Catalog.Dispose();
+        }
+    }
+
+    private static async Task<Server> StartAsync(Action<TestCatalog>? configure = null)
+    {
+        var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await catalog.WithScratchAsync();
+        var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(Fixture.Schema);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        await catalog.Secrets.SetSecretAsync("azurite", TestServers.AzuriteConnectionString());
+        await catalog.Secrets.SetSecretAsync("key-alice", AliceKey);
+        await catalog.Secrets.SetSecretAsync("key-bob", BobKey);
+        await catalog.Secrets.SetSecretAsync("slack-signing", SlackSecret);
+        var options = catalog.Options;
+        options.Store = new StoreOptions { Kind = StoreKind.AzureBlob, ConnectionStringSecret = "azurite", Container = "api" + Guid.NewGuid().ToString("N")[..16] };
+        options.Api.Keys.Add(new ApiKeyOptions { Name = "alice", KeySecret = "key-alice" });
+        options.Api.Keys.Add(new ApiKeyOptions { Name = "bob", KeySecret = "key-bob" });
+        options.Api.SlackSigningSecret = "slack-signing";
+        configure?.Invoke(catalog);
+        var environment = await SbkEnvironment.CreateAsync(options, catalog.Directory);
+        await environment.Store.EnsureCreatedAsync();
+        var host = await ServeHost.StartAsync(environment, "http://127.0.0.1:0", null, CancellationToken.None);
+        var http = new HttpClient { BaseAddress = new Uri(host.Addresses[0]), Timeout = TimeSpan.FromMinutes(2) };
+        return new Server { Catalog = catalog, Source = source, Host = host, Environment = environment, Http = http };
+    }
+
+    [Fact]
+    public async Task A_backup_and_a_verification_run_over_HTTP_from_start_to_a_passing_report()
+    {
+        await using var s = await StartAsync();
+
+        var (status, started, response) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop", label = "pre-migration" });
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var operationId = started.GetProperty("operationId").GetString()!;
+        Assert.Equal("/api/operations/" + operationId, response.Headers.Location!.ToString());
+        var done = await s.PollAsync(operationId);
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        var backupId = done.GetProperty("result").GetProperty("backupId").GetString()!;
+
+        var (_, list, _) = await s.SendAsync(HttpMethod.Get, "/api/backups?database=shop&limit=10");
+        var item = Assert.Single(list.GetProperty("items").EnumerateArray());
+        Assert.Equal(backupId, item.GetProperty("backupId").GetString());
+        Assert.Equal("pre-migration", item.GetProperty("label").GetString());
+        var (showStatus, show, _) = await s.SendAsync(HttpMethod.Get, $"/api/backups/shop/{backupId}");
+        Assert.Equal(HttpStatusCode.OK, showStatus);
+        Assert.Equal(3500, show.GetProperty("census").GetProperty("rows").GetInt64());
+        Assert.False(show.TryGetProperty("key", out _));
+
+        var (verifyStatus, verify, _) = await s.SendAsync(HttpMethod.Post, "/api/verifications", new { database = "shop", backup = backupId, level = "census" });
+        Assert.Equal(HttpStatusCode.Accepted, verifyStatus);
+        var verified = await s.PollAsync(verify.GetProperty("operationId").GetString()!);
+        Assert.Equal("succeeded", verified.GetProperty("status").GetString());
+        Assert.True(verified.GetProperty("result").GetProperty("passed").GetBoolean());
+        var (_, listAfter, _) = await s.SendAsync(HttpMethod.Get, "/api/backups?database=shop");
+        Assert.Equal("census", listAfter.GetProperty("items")[0].GetProperty("verifiedLevel").GetString());
+        var (healthStatus, health, _) = await s.SendAsync(HttpMethod.Get, "/api/health", key: null);
+        Assert.Equal(HttpStatusCode.OK, healthStatus);
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.False(health.GetRawText().Contains("shop", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Callers_are_authenticated_by_key_and_every_state_change_is_audited_with_their_name()
+    {
+        await using var s = await StartAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.SendAsync(HttpMethod.Get, "/api/backups", key: null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.SendAsync(HttpMethod.Get, "/api/backups", key: AliceKey + "x")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" }, key: "")).Status);
+        var (status, byBob, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" }, key: BobKey);
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("bob", byBob.GetProperty("createdBy").GetString());
+        await s.PollAsync(byBob.GetProperty("operationId").GetString()!, BobKey);
+        var (unknown, problem, response) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "nosuch" });
+        Assert.Equal(HttpStatusCode.NotFound, unknown);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("Valid names: shop", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var audit = new List<string>();
+        await foreach (var entry in s.Environment.Store.ListAsync("_audit/"))
+        {
+            await using var stream = await s.Environment.Store.OpenReadAsync(entry.Key);
+            audit.Add(await new StreamReader(stream).ReadToEndAsync());
+        }
+
+        Assert.Contains(audit, a => a.Contains("\"caller\":\"bob\"", StringComparison.Ordinal) && a.Contains("\"status\":202", StringComparison.Ordinal) && a.Contains("\"operationId\":\"op-", StringComparison.Ordinal));
+        Assert.Contains(audit, a => a.Contains("\"caller\":\"anonymous\"", StringComparison.Ordinal) && a.Contains("\"status\":401", StringComparison.Ordinal));
+        Assert.Contains(audit, a => a.Contains("\"caller\":\"alice\"", StringComparison.Ordinal) && a.Contains("\"status\":404", StringComparison.Ordinal));
+        Assert.All(audit, a => Assert.Contains("\"from\":\"127.0.0.1\"", a, StringComparison.Ordinal));
+    }
+
+    private static Dictionary<string, string> SlackHeaders(string body, long timestamp, string secret = SlackSecret)
+    {
+        var signature = "v0=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"v0:{timestamp}:{body}")));
+        return new Dictionary<string, string> { ["X-Slack-Request-Timestamp"] = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture), ["X-Slack-Signature"] = signature };
+    }
+
+    [Fact]
+    public async Task A_signed_Slack_command_is_acknowledged_at_once_and_its_outcome_posted_to_the_response_URL()
+    {
+        var posted = new TaskCompletionSource<string>();
+        await using var receiver = await LoopbackServer.StartAsync((context, body) => { posted.TrySetResult(body); context.Response.StatusCode = 200; return Task.CompletedTask; });
+        await using var s = await StartAsync(c => c.Options.Api.SlackResponseUrlPrefix = receiver.BaseUri.ToString());
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var form = $"token=x&team_id=T1&user_name=carol&command=%2Fsbk&text=backup+shop+nightly&response_url={Uri.EscapeDataString(new Uri(receiver.BaseUri, "/commands/1234/abcd").ToString())}";
+
+        var (status, ack, _) = await s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: SlackHeaders(form, now), rawBody: form, contentType: "application/x-www-form-urlencoded");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("ephemeral", ack.GetProperty("response_type").GetString());
+        Assert.Contains("Backup of `shop` started", ack.GetProperty("text").GetString(), StringComparison.Ordinal);
+        var message = await posted.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Contains("Backup of `shop` done", message, StringComparison.Ordinal);
+        Assert.Single(await s.Environment.Backups.ListAsync("shop"), b => b.Label == "nightly");
+
+        // Wrong signature, stale timestamp, replay: refused.
+        var help = "user_name=carol&text=help";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: SlackHeaders(help, now, "not-the-secret"), rawBody: help, contentType: "application/x-www-form-urlencoded")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: SlackHeaders(help, now - 600), rawBody: help, contentType: "application/x-www-form-urlencoded")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: SlackHeaders(form, now), rawBody: form, contentType: "application/x-www-form-urlencoded")).Status);
+        var (helpStatus, helpBody, _) = await s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: SlackHeaders(help, now), rawBody: help, contentType: "application/x-www-form-urlencoded");
+        Assert.Equal(HttpStatusCode.OK, helpStatus);
+        Assert.Contains("Commands:", helpBody.GetProperty("text").GetString(), StringComparison.Ordinal);
+        var statusCmd = "user_name=carol&text=status";
+        var (_, statusBody, _) = await s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: SlackHeaders(statusCmd, now), rawBody: statusCmd, contentType: "application/x-www-form-urlencoded");
+        Assert.Contains("`shop`: OK", statusBody.GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_real_database_waits_for_a_second_caller_to_approve_it()
+    {
+        await using var prod = await TestDatabase.CreateAsync("prod");
+        await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)");
+        await using var s = await StartAsync();
+        await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
+        s.Environment.Options.Databases["prod"] = s.Catalog.Options.Databases["prod"];
+        var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
+        await s.PollAsync(backup.GetProperty("operationId").GetString()!);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", target = "prod" })).Status);
+        var (status, pending, _) = await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = "latest", target = "prod", confirm = "prod" });
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("awaiting-approval", pending.GetProperty("status").GetString());
+        var id = pending.GetProperty("operationId").GetString()!;
+        var approve = $"/api/operations/{id}/approve";
+
+        var (selfStatus, self, _) = await s.SendAsync(HttpMethod.Post, approve, key: AliceKey);
+        Assert.Equal(HttpStatusCode.Forbidden, selfStatus);
+        Assert.Contains("a different caller must approve", self.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1L, await prod.ScalarAsync<long>("SELECT count(*) FROM precious"));
+        var (approvedStatus, approved, _) = await s.SendAsync(HttpMethod.Post, approve, key: BobKey);
+        Assert.Equal(HttpStatusCode.Accepted, approvedStatus);
+        Assert.Equal("bob", approved.GetProperty("approvedBy").GetString());
+        var done = await s.PollAsync(id);
+
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Equal(await s.Source.FingerprintAsync(), (await prod.FingerprintAsync()).Where(kv => kv.Key != "public.precious").ToDictionary());
+        Assert.Single(await s.Environment.Backups.ListAsync("prod"), b => b.Label == "emergency");
+        Assert.Equal(HttpStatusCode.Conflict, (await s.SendAsync(HttpMethod.Post, approve, key: BobKey)).Status);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_replays_the_same_operation_and_one_database_runs_one_backup_at_a_time()
+    {
+        await using var s = await StartAsync();
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = "bot-retry-7" };
+
+        var (_, first, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" }, headers: headers);
+        var (replayStatus, replay, replayResponse) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" }, headers: headers);
+        Assert.Equal(HttpStatusCode.Accepted, replayStatus);
+        Assert.Equal(first.GetProperty("operationId").GetString(), replay.GetProperty("operationId").GetString());
+        Assert.True(replayResponse.Headers.Contains("Idempotent-Replayed"));
+        await s.PollAsync(first.GetProperty("operationId").GetString()!);
+        Assert.Single(await s.Environment.Backups.ListAsync("shop"));
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" })));
+        Assert.Single(racing, r => r.Status == HttpStatusCode.Accepted);
+        Assert.All(racing.Where(r => r.Status != HttpStatusCode.Accepted), r =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, r.Status);
+            Assert.Equal("urn:sbk:problem:already-running", r.Body.GetProperty("type").GetString());
+        });
+        await s.PollAsync(racing.Single(r => r.Status == HttpStatusCode.Accepted).Body.GetProperty("operationId").GetString()!);
+        Assert.Equal(2, (await s.Environment.Backups.ListAsync("shop")).Count);
+    }
+
+    [Fact]
+    public async Task Two_hundred_hostile_requests_get_4xx_problems_and_the_server_stays_healthy()
+    {
+        await using var s = await StartAsync();
+        var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
+        await s.PollAsync(backup.GetProperty("operationId").GetString()!);
+        string[] names = ["shop'; DROP TABLE users;--", "../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "shop\u0000", "sh\u200bop", "\u202eshop", "ѕhop", "shop%00", "SHOP", "", " ", "shop/../shop", "C:\\Windows", "${jndi:ldap://x}", "<script>alert(1)</script>", new string('a', 5000), "%F0%9F%92%A9", "shop\nX-Injected: 1", "*", "null"];
+        string[] bodies = ["{", "}", "[]", "null", "\"shop\"", "42", "{\"database\":42}", "{\"database\":null}", "{\"database\":[\"shop\"]}", "{\"database\":{\"$ne\":1}}",
+            "{\"database\":\"shop\",\"extra\":1}", "{\"database\":\"shop\",\"label\":\"bad label!\"}", "{\"database\":\"shop\",\"label\":123}", "{\"database\":\"shop\"}{\"database\":\"shop\"}",
+            "{\"database\":\"shop\",}", "{'database':'shop'}", "{\"database\":\"shop\"/*c*/}", "\uFEFF{\"database\":\"shop\"}", "{\"database\":\"\\ud800\"}", "{\"Database\":\"shop\",\"database\":\"x\"}",
+            "{\"database\":\"shop\",\"backup\":\"../../x\"}", "{\"database\":\"shop\",\"level\":\"everything\"}", "{\"database\":\"shop\",\"target\":\"postgres\",\"confirm\":\"postgres\"}",
+            "{\"database\":\"shop\",\"backup\":\"20200101T000000Z-aaaaaa\"}", new string('[', 10000) + new string(']', 10000), "{\"database\":\"" + new string('x', 70_000) + "\"}"];
+        var requests = new List<Func<Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)>>>();
+        foreach (var path in new[] { "/api/backups", "/api/restores", "/api/verifications" })
+        {
+            requests.AddRange(bodies.Select(b => (Func<Task<(HttpStatusCode, JsonElement, HttpResponseMessage)>>)(() => s.SendAsync(HttpMethod.Post, path, rawBody: b))));
+            requests.AddRange(names.Select(n => (Func<Task<(HttpStatusCode, JsonElement, HttpResponseMessage)>>)(() => s.SendAsync(HttpMethod.Post, path, new { database = n }))));
+            requests.Add(() => s.SendAsync(HttpMethod.Post, path, rawBody: "{\"database\":\"shop\"}", contentType: "text/plain"));
+            requests.Add(() => s.SendAsync(HttpMethod.Post, path, rawBody: "database=shop", contentType: "application/x-www-form-urlencoded"));
+        }
+
+        foreach (var n in names)
+        {
+            var escaped = Uri.EscapeDataString(n);
+            requests.Add(() => s.SendAsync(HttpMethod.Get, "/api/backups?database=" + escaped));
+            requests.Add(() => s.SendAsync(HttpMethod.Get, $"/api/backups/{escaped}/latest"));
+            requests.Add(() => s.SendAsync(HttpMethod.Get, $"/api/backups/shop/{escaped}"));
+            requests.Add(() => s.SendAsync(HttpMethod.Get, $"/api/operations/{escaped}"));
+            requests.Add(() => s.SendAsync(HttpMethod.Post, $"/api/operations/{escaped}/approve"));
+        }
+
+        foreach (var method in new[] { HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch, new HttpMethod("TRACE"), HttpMethod.Options })
+        {
+            foreach (var path in new[] { "/api/backups", "/api/restores", "/api/health", "/api/operations/op-x", "/api/slack/commands", "/api/nope", "/api/../api/backups" })
+            {
+                requests.Add(() => s.SendAsync(method, path));
+            }
+        }
+
+        foreach (var q in new[] { "limit=0", "limit=-1", "limit=99999999999", "limit=abc", "before=../../x", "before=20200101T000000Z-aaaaaa", "database=shop&database=x", "limit=1e3" })
+        {
+            requests.Add(() => s.SendAsync(HttpMethod.Get, "/api/backups?" + q));
+        }
+
+        requests.Add(() => s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" }, headers: new Dictionary<string, string> { ["Idempotency-Key"] = new string('k', 500) }));
+        requests.Add(() => s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, rawBody: "text=backup+shop", contentType: "application/x-www-form-urlencoded"));
+        requests.Add(() => s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: new Dictionary<string, string> { ["X-Slack-Request-Timestamp"] = "99999999999999999999", ["X-Slack-Signature"] = "v0=00" }, rawBody: "text=help", contentType: "application/x-www-form-urlencoded"));
+
+        Assert.True(requests.Count >= 200, $"only {requests.Count} requests");
+        var statuses = new List<int>();
+        foreach (var send in requests)
+        {
+            var (status, _, _) = await send();
+            statuses.Add((int)status);
+        }
+
+        Assert.All(statuses, status => Assert.InRange(status, 200, 499));
+        Assert.True(statuses.Count(status => status >= 400) > requests.Count * 0.8);
+        var (healthStatus, _, _) = await s.SendAsync(HttpMethod.Get, "/api/health", key: null);
+        Assert.Equal(HttpStatusCode.OK, healthStatus);
+        Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/api/backups?database=shop")).Status);
+        foreach (var body in s.Bodies)
+        {
+            foreach (var secret in new[] { TestServers.Password, Uri.EscapeDataString(TestServers.Password), AliceKey, BobKey, SlackSecret, "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq" })
+            {
+                Assert.DoesNotContain(secret, body, StringComparison.Ordinal);
+            }
+
+            Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+        }
+    }
+}
