@@ -16,8 +16,23 @@ if (args is ["seed", var config, var perDatabaseText])
     var environment = await SbkEnvironment.CreateAsync(options, Path.GetDirectoryName(Path.GetFullPath(config))!);
     var perDatabase = int.Parse(perDatabaseText, inv);
     var clock = Stopwatch.StartNew();
-    var jobs = options.Databases.Keys.SelectMany(db => Enumerable.Repeat(db, perDatabase)).ToList();
-    await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (db, ct) => await environment.Backups.BackupAsync(db, null, null, ct));
+    // Round-robin over the databases: one backup per database at a time (each holds its database's lock).
+    var jobs = Enumerable.Range(0, perDatabase).SelectMany(_ => options.Databases.Keys).ToList();
+    await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (db, ct) =>
+    {
+        while (true)
+        {
+            try
+            {
+                await environment.Backups.BackupAsync(db, null, null, ct);
+                return;
+            }
+            catch (ServerlessBackup.Errors.SbkException ex) when (ex.Kind == ServerlessBackup.Errors.SbkErrorKind.AlreadyRunning)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+    });
     Console.WriteLine(string.Create(inv, $"seeded {jobs.Count} backups of {options.Databases.Count} databases in {clock.Elapsed.TotalSeconds:0.0} s"));
     return 0;
 }

@@ -266,6 +266,29 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task A_restarted_server_answers_for_finished_operations_and_marks_interrupted_ones_failed()
+    {
+        await using var s = await StartAsync();
+        var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
+        var finishedId = backup.GetProperty("operationId").GetString()!;
+        await s.PollAsync(finishedId);
+        // An operation a crashed process left running.
+        var now = DateTimeOffset.UtcNow;
+        var interrupted = new Api.OperationRecord { Id = "op-" + Backups.BackupId.New(now), Kind = "backup", Database = "shop", Status = "running", Phase = "dumping", CreatedBy = "alice", CreatedAt = now, UpdatedAt = now };
+        await s.Environment.Store.PutAsync($"_operations/{interrupted.Id}.json", JsonSerializer.SerializeToUtf8Bytes(interrupted, new JsonSerializerOptions(JsonSerializerDefaults.Web)), overwrite: true);
+
+        await using var restarted = await ServeHost.StartAsync(s.Environment, "http://127.0.0.1:0", null, CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = new Uri(restarted.Addresses[0]) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AliceKey);
+
+        using var finished = JsonDocument.Parse(await http.GetStringAsync("/api/operations/" + finishedId));
+        using var failed = JsonDocument.Parse(await http.GetStringAsync("/api/operations/" + interrupted.Id));
+        Assert.Equal("succeeded", finished.RootElement.GetProperty("status").GetString());
+        Assert.Equal("failed", failed.RootElement.GetProperty("status").GetString());
+        Assert.Contains("server stopped", failed.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Two_hundred_hostile_requests_get_4xx_problems_and_the_server_stays_healthy()
     {
         await using var s = await StartAsync();

@@ -7,7 +7,7 @@ namespace ServerlessBackup.Cli.Commands;
 /// <summary><c>sbk list [&lt;database&gt;] [--json]</c></summary>
 internal sealed class ListCommand : SbkCommand
 {
-    private readonly Argument<string?> database = new("database") { Description = "Only this database (default: every database in the store).", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Argument<string?> database = new("database") { Description = "Only this database (default: every catalogued database).", Arity = ArgumentArity.ZeroOrOne };
     private readonly Option<bool> json = GlobalOptions.Json();
 
     public ListCommand(Interaction interaction)

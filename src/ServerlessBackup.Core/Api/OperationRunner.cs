@@ -53,6 +53,9 @@ public sealed class OperationRunner : IAsyncDisposable
         slots = new SemaphoreSlim(maxConcurrent);
     }
 
+    /// <summary>Raised when an operation ends (listings and status may have changed).</summary>
+    public event Action<OperationRecord>? Finished;
+
     /// <summary>A new operation id.</summary>
     public string NewId() => "op-" + BackupId.New(time.GetUtcNow());
 
@@ -207,6 +210,8 @@ public sealed class OperationRunner : IAsyncDisposable
             record = record with { Status = "failed", Error = $"An unexpected {ex.GetType().Name} stopped the operation; this is a bug in sbk. Report it with the operation id.", UpdatedAt = time.GetUtcNow() };
         }
 
+        // Listings are refreshed before anyone can see the operation ended.
+        Finished?.Invoke(record);
         await PersistAsync(record, final: true).ConfigureAwait(false);
         busyDatabases.TryRemove(new KeyValuePair<string, string>(record.Database, record.Id));
         running.TryRemove(record.Id, out _);

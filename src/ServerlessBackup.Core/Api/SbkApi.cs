@@ -57,6 +57,43 @@ public sealed partial class SbkApi
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
         authenticator = new ApiAuthenticator(options.Api, secrets, this.time);
         audit = new AuditLog(backups.Store, this.time);
+        runner.Finished += _ => reads.Clear();
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Task<object> Read, DateTimeOffset At)> reads = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One read of the store serves every concurrent request for the same thing, and is reused for
+    /// Api:CacheSeconds (bots poll; listings change only when backups do).
+    /// </summary>
+    private async Task<T> SharedReadAsync<T>(string key, Func<Task<T>> read)
+        where T : class
+    {
+        var now = time.GetUtcNow();
+        var ttl = TimeSpan.FromSeconds(options.Api.CacheSeconds);
+        while (true)
+        {
+            if (reads.TryGetValue(key, out var entry) && (!entry.Read.IsCompleted || now - entry.At <= ttl))
+            {
+                try
+                {
+                    return (T)await entry.Read.ConfigureAwait(false);
+                }
+                catch (Exception) when (!entry.Read.IsCompletedSuccessfully)
+                {
+                    reads.TryRemove(new KeyValuePair<string, (Task<object>, DateTimeOffset)>(key, entry));
+                    throw;
+                }
+            }
+
+            var fresh = (Task<object>)Wrap(read);
+            if (entry.Read is null ? reads.TryAdd(key, (fresh, now)) : reads.TryUpdate(key, (fresh, now), entry))
+            {
+                return (T)await fresh.ConfigureAwait(false);
+            }
+        }
+
+        static async Task<object> Wrap(Func<Task<T>> read) => await read().ConfigureAwait(false);
     }
 
     private sealed record BackupBody
@@ -378,7 +415,8 @@ public sealed partial class SbkApi
         }
 
         var now = time.GetUtcNow();
-        var all = (await backups.ListAsync(database, cancellationToken).ConfigureAwait(false)).Where(b => options.Databases.ContainsKey(b.Database)).ToList();
+        // Shared reads are not cancelled by one caller going away.
+        var all = (await SharedReadAsync("list:" + (database ?? "*"), () => backups.ListAsync(database, CancellationToken.None)).ConfigureAwait(false)).ToList();
         var start = before is null ? 0 : all.FindIndex(b => b.BackupId == before) + 1;
         var page = all.Skip(start).Take(limit).ToList();
         var items = page.Select(b => new
@@ -426,7 +464,7 @@ public sealed partial class SbkApi
     {
         try
         {
-            var statuses = await scheduler.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            var statuses = await SharedReadAsync("status", () => scheduler.GetStatusAsync(CancellationToken.None)).ConfigureAwait(false);
             var ok = statuses.Count(s => s.State == FreshnessState.Ok);
             var body = new { status = ok == statuses.Count ? "ok" : "degraded", ok, late = statuses.Count(s => s.State == FreshnessState.Late), failing = statuses.Count(s => s.State == FreshnessState.Failing) };
             return ApiResults.Ok(body, ok == statuses.Count ? 200 : 503);

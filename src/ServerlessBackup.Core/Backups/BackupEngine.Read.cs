@@ -12,19 +12,36 @@ namespace ServerlessBackup.Backups;
 public sealed partial class BackupEngine
 {
     /// <summary>
-    /// Complete backups (those with a manifest), newest first, of one database or of every
-    /// database in the store. Reads object metadata only; nothing is decrypted.
+    /// Complete backups (those with a manifest), newest first, of one catalogued database or of
+    /// every catalogued database. Reads object metadata only; nothing is decrypted. Each database
+    /// is listed by its own prefix (several at once), so the cost does not grow with the rest of
+    /// the store (audit records, operations, drill reports).
     /// </summary>
     public async Task<IReadOnlyList<BackupSummary>> ListAsync(string? database = null, CancellationToken cancellationToken = default)
     {
         if (database is not null)
         {
             ResolveDatabase(database);
+            return await ListDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
         }
 
+        var all = new List<BackupSummary>();
+        await Parallel.ForEachAsync(options.Databases.Keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (name, ct) =>
+        {
+            var backups = await ListDatabaseAsync(name, ct).ConfigureAwait(false);
+            lock (all)
+            {
+                all.AddRange(backups);
+            }
+        }).ConfigureAwait(false);
+        return all.OrderByDescending(b => b.StartedAt).ThenByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<IReadOnlyList<BackupSummary>> ListDatabaseAsync(string database, CancellationToken cancellationToken)
+    {
         var result = new List<BackupSummary>();
         var verifications = new Dictionary<(string, string), List<VerificationStatus>>();
-        await foreach (var item in store.ListAsync(database is null ? string.Empty : BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
+        await foreach (var item in store.ListAsync(BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
         {
             var parts = item.Key.Split('/');
             if (parts.Length != 3 || !BackupId.IsValid(parts[1]))

@@ -15,6 +15,13 @@ public sealed class ApiOptions
     /// <summary>Largest request body accepted, bytes. Default 64 KiB.</summary>
     public int MaxBodyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// How long a listing or the health answer is reused, seconds. Concurrent identical requests
+    /// always share one read of the store; operations this server finishes clear it at once.
+    /// Default 2; 0 turns reuse off (sharing stays).
+    /// </summary>
+    public double CacheSeconds { get; set; } = 2;
+
     /// <summary>Operations (backups, restores, verifications) running at once. Default 2.</summary>
     public int MaxConcurrentOperations { get; set; } = 2;
 }

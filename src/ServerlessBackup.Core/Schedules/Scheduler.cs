@@ -172,12 +172,15 @@ public sealed class Scheduler
         var now = time.GetUtcNow();
         var all = await backups.ListAsync(null, cancellationToken).ConfigureAwait(false);
         var result = new List<DatabaseStatus>();
+        var attempts = new System.Collections.Concurrent.ConcurrentDictionary<string, BackupAttempt?>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(options.Databases.Keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (name, ct) => attempts[name] = await ReadAttemptAsync(name, ct).ConfigureAwait(false)).ConfigureAwait(false);
         foreach (var (name, database) in options.Databases.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
             var mine = all.Where(b => b.Database == name).ToList();
             var last = mine.FirstOrDefault();
             var verified = mine.FirstOrDefault(b => b.Verified is not null);
-            var attempt = await ReadAttemptAsync(name, cancellationToken).ConfigureAwait(false);
+            var attempt = attempts.GetValueOrDefault(name);
             var rpo = RpoHours(database, now);
             var age = last is null ? (double?)null : Math.Round((now - last.StartedAt).TotalHours, 2);
             var next = database.Schedule is { } s ? CronSchedule.Parse(s).Next(now, ZoneOf(database)) : null;
