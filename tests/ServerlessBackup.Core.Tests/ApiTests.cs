@@ -132,6 +132,16 @@ public sealed class ApiTests
         var verified = await s.PollAsync(verify.GetProperty("operationId").GetString()!);
         Assert.Equal("succeeded", verified.GetProperty("status").GetString());
         Assert.True(verified.GetProperty("result").GetProperty("passed").GetBoolean());
+        Assert.Contains(verified.GetProperty("report").GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "Billing.invoices");
+        // What is stored in clear about operations names no table and counts no rows.
+        await foreach (var stored in s.Environment.Store.ListAsync("_operations/"))
+        {
+            await using var stream = await s.Environment.Store.OpenReadAsync(stored.Key);
+            var text = await new StreamReader(stream).ReadToEndAsync();
+            Assert.DoesNotContain("Billing", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Customer Accounts", text, StringComparison.Ordinal);
+        }
+
         var (_, listAfter, _) = await s.SendAsync(HttpMethod.Get, "/api/backups?database=shop");
         Assert.Equal("census", listAfter.GetProperty("items")[0].GetProperty("verifiedLevel").GetString());
         var (healthStatus, health, _) = await s.SendAsync(HttpMethod.Get, "/api/health", key: null);

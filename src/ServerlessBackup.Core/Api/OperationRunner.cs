@@ -173,19 +173,19 @@ public sealed class OperationRunner : IAsyncDisposable
                 object result = record.Kind switch
                 {
                     "backup" => Summarize(await scheduler.BackupAsync(record.Database, record.Label, progress, token).ConfigureAwait(false)),
-                    "restore" => await restores.RestoreAsync(new RestoreRequest
+                    "restore" => Summarize(await restores.RestoreAsync(new RestoreRequest
                     {
                         Database = record.Database,
                         Backup = record.Backup ?? "latest",
                         Target = record.Target is null or "scratch" ? null : record.Target,
                         Confirm = record.Target is null or "scratch" ? null : record.Target,
-                    }, progress, token).ConfigureAwait(false),
-                    _ => await restores.VerifyAsync(new VerificationRequest
+                    }, progress, token).ConfigureAwait(false)),
+                    _ => Summarize(await restores.VerifyAsync(new VerificationRequest
                     {
                         Database = record.Database,
                         Backup = record.Backup ?? "latest",
                         Level = Enum.Parse<VerificationLevel>(record.Level ?? "Assertions", ignoreCase: true),
-                    }, progress, token).ConfigureAwait(false),
+                    }, progress, token).ConfigureAwait(false)),
                 };
                 record = record with { Status = "succeeded", Phase = "done", Result = JsonSerializer.SerializeToElement(result, Json), UpdatedAt = time.GetUtcNow() };
             }
@@ -217,6 +217,20 @@ public sealed class OperationRunner : IAsyncDisposable
         running.TryRemove(record.Id, out _);
         await PostToSlackAsync(record).ConfigureAwait(false);
     }
+
+    // Operation records are stored in clear: they keep only what listing may show (no table names,
+    // counts or error texts, which are data-derived). The full verification report stays sealed
+    // beside its backup; the API reads it from there for an authenticated caller.
+    private static object Summarize(RestoreResult r) => new
+    {
+        r.Database, r.BackupId, r.Target, r.TargetIsScratch, r.ExpiresAt, r.EmergencyBackupId, tables = r.Tables.Count, r.DataOnly, r.Jobs, r.Bytes, r.ToleratedErrors, r.Timings,
+    };
+
+    private static object Summarize(VerificationReport r) => new
+    {
+        r.Database, r.BackupId, r.Level, r.Passed, r.IntegrityFailure, r.RowsVerified, r.ArchiveBytes, r.Timings,
+        checks = r.Checks.Count, failedChecks = r.Checks.Count(c => !c.Passed), r.Kept, r.ScratchDatabase,
+    };
 
     private static object Summarize(Manifest m) => new { m.Database, m.BackupId, m.Label, m.StartedAt, m.CompletedAt, m.SnapshotTime, storedBytes = m.Archive.Length, dumpBytes = m.Archive.DumpLength, m.Warnings };
 

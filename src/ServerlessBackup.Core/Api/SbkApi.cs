@@ -388,7 +388,22 @@ public sealed partial class SbkApi
     private async Task<(ApiResponse, string?)> OperationAsync(string id, CancellationToken cancellationToken)
     {
         var record = await FindOperationAsync(id, cancellationToken).ConfigureAwait(false);
-        return record is null ? (OperationNotFound(), null) : (ApiResults.Ok(record.View(StatusUrl(record.Id))), null);
+        if (record is null)
+        {
+            return (OperationNotFound(), null);
+        }
+
+        if (record is { Kind: "verification", Status: "succeeded" } && record.Result is { } result
+            && Enum.TryParse<VerificationLevel>(result.GetProperty("level").GetString(), ignoreCase: true, out var level))
+        {
+            // The full report (tables, counts, checks) is sealed beside the backup; it is opened for this authenticated caller only.
+            var report = await backups.ReadVerificationAsync(record.Database, result.GetProperty("backupId").GetString()!, level, cancellationToken).ConfigureAwait(false);
+            var view = JsonSerializer.SerializeToNode(record.View(StatusUrl(record.Id)), ApiResults.Json)!.AsObject();
+            view["report"] = JsonSerializer.SerializeToNode(report, ApiResults.Json);
+            return (ApiResults.Ok(view), null);
+        }
+
+        return (ApiResults.Ok(record.View(StatusUrl(record.Id))), null);
     }
 
     private async Task<OperationRecord?> FindOperationAsync(string id, CancellationToken cancellationToken) =>
