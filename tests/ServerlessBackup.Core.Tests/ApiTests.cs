@@ -296,6 +296,12 @@ public sealed class ApiTests
         Assert.Equal("succeeded", finished.RootElement.GetProperty("status").GetString());
         Assert.Equal("failed", failed.RootElement.GetProperty("status").GetString());
         Assert.Contains("server stopped", failed.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Interrupted", failed.RootElement.GetProperty("errorKind").GetString());
+        // In the store, the message is sealed; only its kind is in clear.
+        await using var stored = await s.Environment.Store.OpenReadAsync($"_operations/{interrupted.Id}.json");
+        var text = await new StreamReader(stored).ReadToEndAsync();
+        Assert.DoesNotContain("server stopped", text, StringComparison.Ordinal);
+        Assert.Contains("sealedError", text, StringComparison.Ordinal);
     }
 
     [Fact]

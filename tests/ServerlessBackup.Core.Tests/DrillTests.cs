@@ -106,6 +106,13 @@ public sealed class DrillTests
         Assert.Contains("1 of 3 passed", await s.Drills.ReadAsync(report.DrillId, "md"), StringComparison.Ordinal);
         var note = Assert.Single(receiver.Requests);
         Assert.Contains("drill-report", note.Body, StringComparison.Ordinal);
+        await foreach (var stored in s.Backups.Store.ListAsync(DrillEngine.Prefix))
+        {
+            await using var stream = await s.Backups.Store.OpenReadAsync(stored.Key);
+            var text = await new StreamReader(stream).ReadToEndAsync();
+            Assert.DoesNotContain("Billing", text, StringComparison.Ordinal); // the report is sealed
+            Assert.DoesNotContain(names[1], text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -93,7 +93,7 @@ internal sealed partial class DrillCommand : SbkCommand
         else
         {
             Interaction.WriteLine(DrillReportRenderer.Markdown(report));
-            Interaction.WriteLine($"Reports stored: {DrillEngine.Prefix}{report.DrillId}/report.json, .md, .html (sbk drill show {report.DrillId} --format html > drill.html).");
+            Interaction.WriteLine($"Report stored, sealed: {DrillEngine.Prefix}{report.DrillId}/report.json (sbk drill show {report.DrillId} --format html > drill.html).");
         }
 
         return report.AllPassed ? ExitCodes.Ok : ExitCodes.Failed;

@@ -36,7 +36,7 @@ internal sealed class ServeHost : IAsyncDisposable
     public static async Task<ServeHost> StartAsync(SbkEnvironment environment, string urls, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
         var options = environment.Options;
-        var runner = new OperationRunner(environment.Store, environment.Scheduler, environment.Restores, options.Api.MaxConcurrentOperations, TimeProvider.System, null, loggers?.CreateLogger<OperationRunner>());
+        var runner = new OperationRunner(environment.Backups, environment.Scheduler, environment.Restores, options.Api.MaxConcurrentOperations, TimeProvider.System, null, loggers?.CreateLogger<OperationRunner>());
         await runner.RecoverAsync(cancellationToken).ConfigureAwait(false);
         var api = new SbkApi(options, environment.Backups, environment.Scheduler, runner, environment.Secrets, TimeProvider.System, loggers?.CreateLogger<SbkApi>());
 

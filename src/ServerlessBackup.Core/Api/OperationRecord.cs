@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ServerlessBackup.Backups;
 
 namespace ServerlessBackup.Api;
 
@@ -42,8 +43,18 @@ public sealed record OperationRecord
     /// <summary>The result when it succeeded (a manifest summary, a restore result, a verification report).</summary>
     public JsonElement? Result { get; init; }
 
-    /// <summary>Why it failed.</summary>
+    /// <summary>
+    /// Why it failed, in memory only: a failure message can name tables or roles, so the store
+    /// keeps it sealed (<see cref="SealedError"/>) and only its kind in clear.
+    /// </summary>
+    [JsonIgnore]
     public string? Error { get; init; }
+
+    /// <summary>The kind of failure (Failed, Configuration, NotFound, Integrity, AlreadyRunning, Cancelled, Bug).</summary>
+    public string? ErrorKind { get; init; }
+
+    /// <summary>The failure message, sealed under a key of its own wrapped by the master key.</summary>
+    public ManifestKeyAndSeal? SealedError { get; init; }
 
     /// <summary>The caller that started it.</summary>
     public required string CreatedBy { get; init; }
@@ -85,6 +96,12 @@ public sealed record OperationRecord
         approveUrl = Status == "awaiting-approval" ? statusUrl + "/approve" : null,
         statusUrl,
         result = Result,
+        errorKind = ErrorKind,
         error = Error,
     };
 }
+
+/// <summary>A sealed value and the wrapped key that opens it.</summary>
+/// <param name="Key">The data key, wrapped by the master key.</param>
+/// <param name="Seal">The ciphertext.</param>
+public sealed record ManifestKeyAndSeal(ManifestKey Key, ManifestSeal Seal);

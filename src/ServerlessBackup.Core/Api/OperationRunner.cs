@@ -26,7 +26,9 @@ public sealed class OperationRunner : IAsyncDisposable
 
     private static readonly JsonSerializerOptions SlackJson = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private const string ErrorRole = "operation-error";
     private readonly IObjectStore store;
+    private readonly BackupEngine backups;
     private readonly Scheduler scheduler;
     private readonly RestoreEngine restores;
     private readonly TimeProvider time;
@@ -39,9 +41,11 @@ public sealed class OperationRunner : IAsyncDisposable
     private readonly SemaphoreSlim gate = new(1, 1);
 
     /// <summary>Creates the runner.</summary>
-    public OperationRunner(IObjectStore store, Scheduler scheduler, RestoreEngine restores, int maxConcurrent, TimeProvider? time = null, HttpClient? http = null, ILogger<OperationRunner>? logger = null)
+    public OperationRunner(BackupEngine backups, Scheduler scheduler, RestoreEngine restores, int maxConcurrent, TimeProvider? time = null, HttpClient? http = null, ILogger<OperationRunner>? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(backups);
+        var store = backups.Store;
+        this.backups = backups;
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(restores);
         this.store = store;
@@ -72,14 +76,48 @@ public sealed class OperationRunner : IAsyncDisposable
             var record = await store.ReadJsonAsync<OperationRecord>(item.Key, cancellationToken).ConfigureAwait(false);
             if (record is { Status: "queued" or "running" })
             {
-                await SaveAsync(record with { Status = "failed", Error = "The server stopped while this operation was queued or running; nothing was committed. Start it again.", UpdatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+                await SaveAsync(await FailAsync(record, "Interrupted", "The server stopped while this operation was queued or running; nothing was committed. Start it again.", cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>An operation by id, or null.</summary>
-    public Task<OperationRecord?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        store.ReadJsonAsync<OperationRecord>(Key(id), cancellationToken);
+    /// <summary>An operation by id, or null; a failure's message is opened from its seal.</summary>
+    public async Task<OperationRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var record = await store.ReadJsonAsync<OperationRecord>(Key(id), cancellationToken).ConfigureAwait(false);
+        if (record?.SealedError is { } sealedError)
+        {
+            try
+            {
+                var plain = await backups.OpenSealedAsync(record.Id, ErrorRole, sealedError.Key, sealedError.Seal, System.Text.Encoding.UTF8.GetBytes(record.Id), $"The error of operation {record.Id}", cancellationToken).ConfigureAwait(false);
+                record = record with { Error = System.Text.Encoding.UTF8.GetString(plain) };
+            }
+            catch (SbkException ex)
+            {
+                record = record with { Error = $"The operation failed ({record.ErrorKind}); its message could not be opened: {ex.Message}" };
+            }
+        }
+
+        return record;
+    }
+
+    /// <summary>A failed record: the kind in clear, the message sealed (it may name tables or roles).</summary>
+    private async Task<OperationRecord> FailAsync(OperationRecord record, string kind, string message, CancellationToken cancellationToken)
+    {
+        ManifestKeyAndSeal? sealedError = null;
+        try
+        {
+            var (key, seal) = await backups.SealAsync(record.Id, ErrorRole, System.Text.Encoding.UTF8.GetBytes(message), System.Text.Encoding.UTF8.GetBytes(record.Id), cancellationToken).ConfigureAwait(false);
+            sealedError = new ManifestKeyAndSeal(key, seal);
+        }
+        catch (SbkException ex)
+        {
+            // No master key to seal with: keep only the kind; the message stays in this process (Slack, logs).
+            logger.LogWarning("Could not seal the error of operation {Id}: {Message}", record.Id, ex.Message);
+        }
+
+        return record with { Status = "failed", ErrorKind = kind, Error = message, SealedError = sealedError, UpdatedAt = time.GetUtcNow() };
+    }
 
     /// <summary>Saves a new operation and, unless it awaits approval, starts it. Returns the id of a running backup or restore of the same database instead, if there is one.</summary>
     public async Task<(OperationRecord Record, bool Conflict)> SubmitAsync(OperationRecord record, CancellationToken cancellationToken = default)
@@ -196,18 +234,18 @@ public sealed class OperationRunner : IAsyncDisposable
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            record = record with { Status = "failed", Error = "The server stopped before this operation finished; nothing was committed. Start it again.", UpdatedAt = time.GetUtcNow() };
+            record = await FailAsync(record, "Cancelled", "The server stopped before this operation finished; nothing was committed. Start it again.", CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SbkException or IOException or HttpRequestException or Azure.RequestFailedException)
         {
-            record = record with { Status = "failed", Error = SecretRedactor.Redact(ex.Message), UpdatedAt = time.GetUtcNow() };
+            record = await FailAsync(record, ex is SbkException sbk ? sbk.Kind.ToString() : "Failed", SecretRedactor.Redact(ex.Message), CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // The runner is a boundary: a bug must become a failed operation, never a dead background task.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             logger.LogError("Operation {Id} failed unexpectedly: {Type}: {Message}", record.Id, ex.GetType().Name, SecretRedactor.Redact(ex.Message));
-            record = record with { Status = "failed", Error = $"An unexpected {ex.GetType().Name} stopped the operation; this is a bug in sbk. Report it with the operation id.", UpdatedAt = time.GetUtcNow() };
+            record = await FailAsync(record, "Bug", $"An unexpected {ex.GetType().Name} stopped the operation; this is a bug in sbk. Report it with the operation id.", CancellationToken.None).ConfigureAwait(false);
         }
 
         // Listings are refreshed before anyone can see the operation ended.

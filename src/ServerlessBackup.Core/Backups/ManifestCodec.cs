@@ -49,15 +49,20 @@ public static class ManifestCodec
     public static KeyEnvelope Envelope(Manifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        return Envelope(manifest.BackupId, manifest.Key, $"The manifest of backup {manifest.BackupId}");
+    }
+
+    /// <summary>The key envelope stored as <paramref name="k"/> for the object <paramref name="id"/> (a backup, a drill report).</summary>
+    internal static KeyEnvelope Envelope(string id, ManifestKey k, string what)
+    {
         try
         {
-            var k = manifest.Key;
-            return new KeyEnvelope(manifest.BackupId, k.KekName, k.KekVersion, Convert.FromBase64String(k.WrapNonce),
+            return new KeyEnvelope(id, k.KekName, k.KekVersion, Convert.FromBase64String(k.WrapNonce),
                 Convert.FromBase64String(k.WrappedKey), Convert.FromBase64String(k.Salt), Convert.FromBase64String(k.Commitment));
         }
         catch (FormatException ex)
         {
-            throw new IntegrityException($"The manifest of backup {manifest.BackupId} has a malformed key envelope: it was altered.", ex);
+            throw new IntegrityException($"{what} has a malformed key envelope: it was altered.", ex);
         }
     }
 

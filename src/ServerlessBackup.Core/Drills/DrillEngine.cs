@@ -15,9 +15,9 @@ namespace ServerlessBackup.Drills;
 
 /// <summary>
 /// The host side of drills: builds a drill's input from the catalog, provides the activities (plain
-/// engine calls, idempotent), runs the workflow in-process, and reads stored reports. Reports live
-/// under <c>_drills/{drillId}/</c> (report.json, report.md, report.html); a leading underscore never
-/// collides with a catalog name.
+/// engine calls, idempotent), runs the workflow in-process, and reads stored reports. A report lives
+/// sealed at <c>_drills/{drillId}/report.json</c> (a leading underscore never collides with a catalog
+/// name); Markdown and HTML are rendered from it on demand.
 /// </summary>
 public sealed class DrillEngine
 {
@@ -128,31 +128,32 @@ public sealed class DrillEngine
         },
     };
 
-    /// <summary>Stores the report as JSON, Markdown and HTML (idempotent: the same drill overwrites its own files).</summary>
+    /// <summary>
+    /// Stores the report sealed (it names tables and counts rows, which storage readers must not
+    /// learn): a data key wrapped by the master key, the report as AES-256-GCM under it, and in clear
+    /// only the drill id, start time and counts, for listing. Idempotent: the same drill overwrites its own report.
+    /// </summary>
     public async Task<List<string>> SaveAsync(DrillReport report, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var keys = new List<string>();
-        foreach (var (name, content) in new[]
+        var clear = new StoredDrill(1, report.DrillId, report.StartedAt, report.Passed, report.Databases.Count, null, null);
+        var (key, seal) = await backups.SealAsync(report.DrillId, DrillReportRole, JsonSerializer.SerializeToUtf8Bytes(report, InProcessWorkflowRuntime.Json), AssociatedData(clear), cancellationToken).ConfigureAwait(false);
+        var storeKey = $"{Prefix}{report.DrillId}/report.json";
+        await backups.Store.PutAsync(storeKey, JsonSerializer.SerializeToUtf8Bytes(clear with { Key = key, Sealed = seal }, Indented), overwrite: true, new Dictionary<string, string>
         {
-            ("report.json", JsonSerializer.Serialize(report, Indented)),
-            ("report.md", DrillReportRenderer.Markdown(report)),
-            ("report.html", DrillReportRenderer.Html(report)),
-        })
-        {
-            var key = $"{Prefix}{report.DrillId}/{name}";
-            await backups.Store.PutAsync(key, Encoding.UTF8.GetBytes(content), overwrite: true, new Dictionary<string, string>
-            {
-                ["drillid"] = report.DrillId,
-                ["startedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
-                ["passed"] = report.Passed.ToString(CultureInfo.InvariantCulture),
-                ["databases"] = report.Databases.Count.ToString(CultureInfo.InvariantCulture),
-            }, cancellationToken).ConfigureAwait(false);
-            keys.Add(key);
-        }
-
-        return keys;
+            ["drillid"] = report.DrillId,
+            ["startedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["passed"] = report.Passed.ToString(CultureInfo.InvariantCulture),
+            ["databases"] = report.Databases.Count.ToString(CultureInfo.InvariantCulture),
+        }, cancellationToken).ConfigureAwait(false);
+        return [storeKey];
     }
+
+    private const string DrillReportRole = "drill-report";
+
+    private static byte[] AssociatedData(StoredDrill clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear with { Key = null, Sealed = null }, InProcessWorkflowRuntime.Json));
+
+    private sealed record StoredDrill(int FormatVersion, string DrillId, DateTimeOffset StartedAt, int Passed, int Databases, ManifestKey? Key, ManifestSeal? Sealed);
 
     /// <summary>Stored drills, newest first: id, start, databases passed of all.</summary>
     public async Task<IReadOnlyList<(string DrillId, DateTimeOffset StartedAt, int Passed, int Databases)>> ListAsync(CancellationToken cancellationToken = default)
@@ -180,15 +181,34 @@ public sealed class DrillEngine
             throw new SbkException(SbkErrorKind.NotFound, $"'{BackupEngine.Sanitize(drillId)}' is not a drill id (they look like drill-20261121T084627Z-k3f9x2). List them with: sbk drill list");
         }
 
-        var key = $"{Prefix}{drillId}/report.{format}";
+        var report = await OpenAsync(drillId, cancellationToken).ConfigureAwait(false);
+        return format switch
+        {
+            "md" => DrillReportRenderer.Markdown(report),
+            "html" => DrillReportRenderer.Html(report),
+            _ => JsonSerializer.Serialize(report, Indented),
+        };
+    }
+
+    /// <summary>A stored report, authenticated and opened with the master key version it names.</summary>
+    public async Task<DrillReport> OpenAsync(string drillId, CancellationToken cancellationToken = default)
+    {
+        var key = $"{Prefix}{drillId}/report.json";
         if (await backups.Store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
         {
             throw new SbkException(SbkErrorKind.NotFound, $"There is no drill {drillId} in {backups.Store.Description}. List them with: sbk drill list");
         }
 
+        var what = $"The report of drill {drillId}";
         await using var stream = await backups.Store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        var stored = await JsonSerializer.DeserializeAsync<StoredDrill>(stream, InProcessWorkflowRuntime.Json, cancellationToken).ConfigureAwait(false);
+        if (stored is not { Key: { } wrapped, Sealed: { } seal } || stored.DrillId != drillId)
+        {
+            throw new IntegrityException($"{what} is not a sealed drill report for that drill: it was altered or moved.");
+        }
+
+        var plain = await backups.OpenSealedAsync(drillId, DrillReportRole, wrapped, seal, AssociatedData(stored), what, cancellationToken).ConfigureAwait(false);
+        return JsonSerializer.Deserialize<DrillReport>(plain, InProcessWorkflowRuntime.Json)!;
     }
 
     private async Task<List<DrillTrendPoint>> LoadTrendAsync(DrillHistoryInput input, CancellationToken cancellationToken)
@@ -196,7 +216,7 @@ public sealed class DrillEngine
         var points = new List<DrillTrendPoint>();
         foreach (var (drillId, _, _, _) in (await ListAsync(cancellationToken).ConfigureAwait(false)).Where(d => d.DrillId != input.DrillId).Take(8))
         {
-            var report = JsonSerializer.Deserialize<DrillReport>(await ReadAsync(drillId, "json", cancellationToken).ConfigureAwait(false), InProcessWorkflowRuntime.Json);
+            var report = await OpenAsync(drillId, cancellationToken).ConfigureAwait(false);
             points.AddRange(report!.Databases.Where(d => input.Databases.Contains(d.Database))
                 .Select(d => new DrillTrendPoint(report.DrillId, report.StartedAt, d.Database, d.Outcome.ToString(), d.RtoSeconds, d.RpoHours)));
         }
