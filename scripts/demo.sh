@@ -4,12 +4,19 @@
 # lists the backups, shows the newest one, and proves it: restores it into a scratch database on
 # the same server, compares every table's row count with the census and runs the sample's
 # assertions, then drops the scratch copy. Needs no Azure account. Run it again: backups
-# accumulate in $SBK_DEMO_DIR/store (default /tmp/sbk-demo).
+# accumulate in $SBK_DEMO_DIR/store (default /tmp/sbk-demo). The demo's PostgreSQL keeps running
+# for the README's tour; `bash scripts/demo.sh stop` stops it.
 set -euo pipefail
 source "$(dirname "$0")/lib/servers.sh"
 
 DEMO=${SBK_DEMO_DIR:-/tmp/sbk-demo}
 PG_BIN=/usr/lib/postgresql/15/bin
+PGDATA_DIR="$DEMO/pg"
+if [ "${1:-}" = stop ]; then
+  stop_postgres "$PG_BIN" "$PGDATA_DIR"
+  log "stopped the demo's PostgreSQL"
+  exit 0
+fi
 
 ensure_apt_packages
 mkdir -p "$DEMO"
@@ -18,12 +25,12 @@ dotnet build "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -o "$DEMO/bin" -nol
 sbk() { (cd "$DEMO" && dotnet "$DEMO/bin/sbk.dll" "$@"); }
 
 # A fresh server each run, with a fresh random password that only the secret store ever holds.
-PGDATA_DIR="$DEMO/pg"
 stop_postgres "$PG_BIN" "$PGDATA_DIR"; rm -rf "$PGDATA_DIR" "$PGDATA_DIR".*
 PORT=$(free_port)
 PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 log "starting PostgreSQL 15 on 127.0.0.1:$PORT"
 start_postgres "$PG_BIN" "$PGDATA_DIR" "$PORT" "$PASSWORD"
+# Stopped if the demo fails; left running for the tour when it succeeds.
 trap 'stop_postgres "$PG_BIN" "$PGDATA_DIR"' EXIT
 export PGPASSWORD=$PASSWORD
 psql -h 127.0.0.1 -p "$PORT" -U postgres -q -c "CREATE DATABASE app" postgres
@@ -70,4 +77,6 @@ echo
 echo "\$ sbk list app"
 sbk list app
 echo
+trap - EXIT
 echo "Configuration, secrets and store are in $DEMO (try: cd $DEMO && dotnet bin/sbk.dll --help)."
+echo "The demo's PostgreSQL stays up on 127.0.0.1:$PORT for the README's tour; stop it with: bash scripts/demo.sh stop"

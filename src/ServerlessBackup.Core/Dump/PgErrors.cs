@@ -8,9 +8,9 @@ namespace ServerlessBackup.Dump;
 /// <summary>Turns Npgsql failures into messages that say which database failed and what to do.</summary>
 internal static class PgErrors
 {
-    public static SbkException Translate(Exception ex, string database, PgConnectionInfo connection, string secretName)
+    public static SbkException Translate(Exception ex, string database, PgConnectionInfo connection, string secretName, string? subject = null)
     {
-        var where = $"database '{database}' ({connection.Describe()})";
+        var where = subject is null ? $"database '{database}' ({connection.Describe()})" : $"{subject} ({connection.Describe()})";
         return ex switch
         {
             PostgresException { SqlState: "28P01" or "28000" } => new SbkException(SbkErrorKind.Configuration,

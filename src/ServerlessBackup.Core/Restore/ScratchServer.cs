@@ -142,7 +142,7 @@ internal sealed class ScratchServer
         }
     }
 
-    private SbkException Translate(Exception ex) => PgErrors.Translate(ex, "scratch", Admin, secretName);
+    private SbkException Translate(Exception ex) => PgErrors.Translate(ex, "scratch", Admin, secretName, "the scratch server");
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
