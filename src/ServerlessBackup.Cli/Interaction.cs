@@ -86,6 +86,65 @@ internal sealed class Interaction
         return result;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/>, showing one line per item (a database: its phase and how long
+    /// it has been in it): a live table on a terminal, a line per change otherwise.
+    /// </summary>
+    public async Task<T> WithLiveLinesAsync<T>(Func<Action<IReadOnlyDictionary<string, (string Phase, DateTimeOffset Since)>>, Task<T>> work)
+    {
+        var started = DateTimeOffset.UtcNow;
+        if (!IsInteractive)
+        {
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+            return await work(items =>
+            {
+                foreach (var (name, (phase, _)) in items)
+                {
+                    if (seen.GetValueOrDefault(name) != phase)
+                    {
+                        seen[name] = phase;
+                        Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{DateTimeOffset.UtcNow - started:hh\\:mm\\:ss}] {name}: {phase}"));
+                    }
+                }
+            }).ConfigureAwait(false);
+        }
+
+        var latest = new Dictionary<string, (string Phase, DateTimeOffset Since)>(StringComparer.Ordinal);
+        var table = new Table().AddColumns("Database", "Phase", "For");
+        T result = default!;
+        await ErrorConsole.Live(table).AutoClear(false).StartAsync(async ctx =>
+        {
+            using var ticker = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            var task = work(items =>
+            {
+                lock (latest)
+                {
+                    foreach (var (name, value) in items)
+                    {
+                        latest[name] = value;
+                    }
+                }
+            });
+            while (!task.IsCompleted)
+            {
+                await Task.WhenAny(task, ticker.WaitForNextTickAsync().AsTask()).ConfigureAwait(false);
+                lock (latest)
+                {
+                    table.Rows.Clear();
+                    foreach (var (name, (phase, since)) in latest.OrderBy(l => l.Key, StringComparer.Ordinal))
+                    {
+                        table.AddRow(Markup.Escape(name), Markup.Escape(phase), string.Create(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow - since:mm\\:ss}"));
+                    }
+                }
+
+                ctx.Refresh();
+            }
+
+            result = await task.ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return result;
+    }
+
     private static string Describe(string title, BackupProgress p)
     {
         var seconds = Math.Max(p.Elapsed.TotalSeconds, 0.001);

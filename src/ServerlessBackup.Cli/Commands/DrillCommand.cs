@@ -65,26 +65,19 @@ internal sealed partial class DrillCommand : SbkCommand
     {
         var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
         var input = environment.Drills.CreateInput(parseResult.GetValue(databases), parseResult.GetValue(maxParallel), ParseDuration(parseResult.GetValue(deadline)), parseResult.GetValue(level));
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        var started = DateTimeOffset.UtcNow;
         Interaction.WriteNote($"Drill {input.DrillId}: {input.Databases.Count} database(s), {input.MaxParallel} at once, deadline {TimeSpan.FromSeconds(input.DeadlineSeconds):g}.");
-        var (report, _) = await environment.Drills.RunAsync(input, status =>
+        var (report, _) = await Interaction.WithLiveLinesAsync(show => environment.Drills.RunAsync(input, status =>
         {
-            if (status is not IReadOnlyDictionary<string, string> phases)
+            // The workflow publishes "phase since <time>" per database.
+            if (status is IReadOnlyDictionary<string, string> phases)
             {
-                return;
-            }
-
-            foreach (var (database, phase) in phases)
-            {
-                var name = phase.Split(" since ")[0];
-                if (seen.GetValueOrDefault(database) != name)
+                show(phases.ToDictionary(p => p.Key, p =>
                 {
-                    seen[database] = name;
-                    Interaction.WriteNote($"[{DateTimeOffset.UtcNow - started:hh\\:mm\\:ss}] {database}: {name}");
-                }
+                    var parts = p.Value.Split(" since ");
+                    return (parts[0], parts.Length > 1 && DateTimeOffset.TryParse(parts[1], CultureInfo.InvariantCulture, DateTimeStyles.None, out var since) ? since : DateTimeOffset.UtcNow);
+                }));
             }
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken)).ConfigureAwait(false);
 
         if (parseResult.GetValue(json))
         {
