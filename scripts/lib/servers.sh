@@ -25,13 +25,23 @@ ensure_apt_packages() {
   id postgres >/dev/null 2>&1 || die "there is no 'postgres' user; install the postgresql-15 package"
 }
 
-# Chromium, for the test that renders the HTML drill report in a real headless browser.
+# Chromium (or Chrome), for the test that renders the HTML drill report in a real headless
+# browser; sets SBK_TEST_CHROMIUM. Debian's chromium package is installed when none is found.
+find_chromium() {
+  local candidate
+  for candidate in /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome /usr/bin/google-chrome-stable; do
+    [ -x "$candidate" ] && { echo "$candidate"; return 0; }
+  done
+  return 1
+}
 ensure_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
+  if ! find_chromium >/dev/null; then
     log "installing chromium (apt), for the HTML report test"
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
       || die "could not install chromium with apt-get"
   fi
+  SBK_TEST_CHROMIUM=$(find_chromium) || die "chromium was installed but is not on /usr/bin"
+  export SBK_TEST_CHROMIUM
 }
 
 # The pinned npm servers (Azurite, a newer PostgreSQL) from package-lock.json.
