@@ -14,6 +14,59 @@ public sealed class CliTests
         return (exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>sbk as built in its own project (the test's output carries the ASP.NET Core framework's assemblies, not sbk's).</summary>
+    private static string SbkDll()
+    {
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var root = testBin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var sbk = Path.Combine(root, "src", "ServerlessBackup.Cli", "bin", testBin.Parent!.Name, testBin.Name, "sbk.dll");
+        Assert.True(File.Exists(sbk), $"sbk is not built at {sbk}");
+        return sbk;
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Sbk_serve_stops_cleanly_on_a_termination_signal(string signal)
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        var config = catalog.WriteConfig();
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { SbkDll(), "serve", "--urls", $"http://127.0.0.1:{port}", "--config", config })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        using var http = new HttpClient();
+        var up = false;
+        for (var i = 0; i < 150 && !up && !process.HasExited; i++)
+        {
+            try
+            {
+                up = (await http.GetAsync($"http://127.0.0.1:{port}/api/health")).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.True(up, "sbk serve did not answer: " + (process.HasExited ? await errors : "(still starting)"));
+        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, process.ExitCode);
+    }
+
     /// <summary>Runs sbk with the test's config, keeping every output for the leak checks.</summary>
     private static Func<string[], Task<(int Exit, string Out, string Err)>> Runner(string config, List<string> outputs) => async args =>
     {
@@ -231,11 +284,7 @@ public sealed class CliTests
         await source.ExecuteAsync("CREATE TABLE big AS SELECT g, decode(string_agg(md5(g::text || x::text), ''), 'hex') AS blob FROM generate_series(1, 20000) g, generate_series(1, 200) x GROUP BY g");
         var config = catalog.WriteConfig();
 
-        // sbk as built in its own project (the test's output carries the ASP.NET Core framework's assemblies, not sbk's).
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var root = testBin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var sbk = Path.Combine(root, "src", "ServerlessBackup.Cli", "bin", testBin.Parent!.Name, testBin.Name, "sbk.dll");
-        Assert.True(File.Exists(sbk), $"sbk is not built at {sbk}");
+        var sbk = SbkDll();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { sbk, "backup", "shop", "--config", config })
         {

@@ -85,8 +85,17 @@ internal sealed class ServeHost : IAsyncDisposable
         return new ApiRequest(context.Request.Method, context.Request.Path.Value ?? "/", query, headers, buffer.ToArray(), context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
     }
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> (Ctrl+C).</summary>
-    public Task WaitAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    /// <summary>
+    /// Runs until <paramref name="cancellationToken"/> is cancelled or the host is told to stop. The
+    /// host's console lifetime takes SIGINT and SIGTERM (Ctrl+C, docker stop) for itself and stops
+    /// the application, so its stopping token is what ends the wait.
+    /// </summary>
+    public async Task WaitAsync(CancellationToken cancellationToken)
+    {
+        var lifetime = app.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        await Task.Delay(Timeout.Infinite, either.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
