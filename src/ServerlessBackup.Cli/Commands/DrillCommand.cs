@@ -68,14 +68,9 @@ internal sealed partial class DrillCommand : SbkCommand
         Interaction.WriteNote($"Drill {input.DrillId}: {input.Databases.Count} database(s), {input.MaxParallel} at once, deadline {TimeSpan.FromSeconds(input.DeadlineSeconds):g}.");
         var (report, _) = await Interaction.WithLiveLinesAsync(show => environment.Drills.RunAsync(input, status =>
         {
-            // The workflow publishes "phase since <time>" per database.
-            if (status is IReadOnlyDictionary<string, string> phases)
+            if (status is IReadOnlyDictionary<string, DrillProgress> phases)
             {
-                show(phases.ToDictionary(p => p.Key, p =>
-                {
-                    var parts = p.Value.Split(" since ");
-                    return (parts[0], parts.Length > 1 && DateTimeOffset.TryParse(parts[1], CultureInfo.InvariantCulture, DateTimeStyles.None, out var since) ? since : DateTimeOffset.UtcNow);
-                }));
+                show(phases.ToDictionary(p => p.Key, p => (p.Value.Phase, p.Value.Since)));
             }
         }, cancellationToken)).ConfigureAwait(false);
 

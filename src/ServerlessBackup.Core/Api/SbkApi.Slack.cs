@@ -34,7 +34,6 @@ public sealed partial class SbkApi
             responseUrl = null;
         }
 
-        string Reply(string text) => text;
         var now = time.GetUtcNow();
         string answer;
         string? operationId = null;
@@ -96,7 +95,7 @@ public sealed partial class SbkApi
         }
         catch (SbkException ex) when (ex.Kind is SbkErrorKind.NotFound or SbkErrorKind.Configuration)
         {
-            answer = Reply(ex.Message);
+            answer = ex.Message;
         }
 
         return (ApiResults.Ok(new { response_type = "ephemeral", text = answer }), caller.Name, operationId);

@@ -183,16 +183,22 @@ public sealed partial class SbkApi
     {
         if (request.Body.Length > options.Api.MaxBodyBytes)
         {
-            return (ApiResults.Problem(413, "too-large", "The body is too large", $"Request bodies are limited to {options.Api.MaxBodyBytes} bytes."));
+            return ApiResults.Problem(413, "too-large", "The body is too large", $"Request bodies are limited to {options.Api.MaxBodyBytes} bytes.");
         }
 
         var segments = request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (segments.Length < 2 || segments[0] != "api" || segments.Any(s => s.Length > 200))
         {
-            return (NotFound());
+            return NotFound();
         }
 
-        var route = string.Join('/', segments.Skip(1).Select((s, i) => i switch { 0 => s, _ when segments[1] == "backups" && segments.Length == 4 => "{}", _ when segments[1] == "operations" && i == 1 => "{}", _ => s }));
+        // The route's template: the names in the path, ids as {}.
+        var route = segments[1..] switch
+        {
+            ["backups", _, _] => "backups/{}/{}",
+            ["operations", _, .. var tail] => string.Join('/', ["operations", "{}", .. tail]),
+            var names => string.Join('/', names),
+        };
         string[] allowed = route switch
         {
             "health" => ["GET"],
@@ -204,13 +210,13 @@ public sealed partial class SbkApi
         };
         if (allowed.Length == 0)
         {
-            return (NotFound());
+            return NotFound();
         }
 
         if (!allowed.Contains(request.Method))
         {
-            return (ApiResults.Problem(405, "method-not-allowed", "Method not allowed", $"{Clean(request.Method)} is not allowed here; use {string.Join(" or ", allowed)}.",
-                new Dictionary<string, string> { ["Allow"] = string.Join(", ", allowed) }));
+            return ApiResults.Problem(405, "method-not-allowed", "Method not allowed", $"{Clean(request.Method)} is not allowed here; use {string.Join(" or ", allowed)}.",
+                new Dictionary<string, string> { ["Allow"] = string.Join(", ", allowed) });
         }
 
         if (route == "health")
@@ -228,8 +234,8 @@ public sealed partial class SbkApi
         var caller = await authenticator.AuthenticateKeyAsync(request.Headers, cancellationToken).ConfigureAwait(false);
         if (caller is null)
         {
-            return (ApiResults.Problem(401, "unauthenticated", "Authentication required", "Send a valid API key as 'Authorization: Bearer <key>'.",
-                new Dictionary<string, string> { ["WWW-Authenticate"] = "Bearer" }));
+            return ApiResults.Problem(401, "unauthenticated", "Authentication required", "Send a valid API key as 'Authorization: Bearer <key>'.",
+                new Dictionary<string, string> { ["WWW-Authenticate"] = "Bearer" });
         }
 
         who.Caller = caller.Name;

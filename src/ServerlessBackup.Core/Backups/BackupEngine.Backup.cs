@@ -48,7 +48,8 @@ public sealed partial class BackupEngine
 
         var connection = PgConnectionInfo.FromSecret(connectionSecret);
         await using var session = await SourceSession.OpenAsync(database, connection, secretName, options.Dump.LockWaitTimeoutSeconds, cancellationToken).ConfigureAwait(false);
-        var pgDump = await PgToolLocator.SelectAsync("pg_dump", options.Dump.PgDumpPath, session.Server.Major, $"database '{database}'", cancellationToken).ConfigureAwait(false);
+        var pgDump = await PgToolLocator.SelectAsync("pg_dump", options.Dump.PgDumpPath, "Dump:PgDumpPath", session.Server.Major,
+            $"The server for database '{database}' runs PostgreSQL {session.Server.Major} and pg_dump must be at least as new as the server", cancellationToken).ConfigureAwait(false);
 
         await store.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await using var writerLock = await store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false)

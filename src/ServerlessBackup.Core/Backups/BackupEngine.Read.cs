@@ -191,27 +191,17 @@ public sealed partial class BackupEngine
     /// </summary>
     public async Task<DecryptResult> DecryptAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var (details, key) = await OpenVerifiedAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
-        using var _ = key;
-        var manifest = details.Manifest;
-        var what = $"The archive of backup {manifest.BackupId} ({database})";
-        var source = new ObservedStream(await store.OpenReadAsync(manifest.Archive.Key, cancellationToken).ConfigureAwait(false), hash: true);
-        var bytes = await DecryptToFileAsync(source, what, outputPath, progress, header =>
+        await using var archive = await OpenArchiveAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        var bytes = await WriteAtomicallyAsync(outputPath, async partial =>
         {
-            if (!Convert.ToHexStringLower(header.Hash).Equals(details.Private.HeaderSha256, StringComparison.Ordinal))
-            {
-                throw new IntegrityException($"{what} has a header that its manifest does not name: the archive was replaced.");
-            }
-
-            return Task.FromResult(key);
-        }, () =>
-        {
-            if (source.BytesRead != manifest.Archive.Length || !Convert.ToHexStringLower(source.Sha256()).Equals(manifest.Archive.Sha256, StringComparison.Ordinal))
-            {
-                throw new IntegrityException($"{what} does not have the size and SHA-256 its manifest records: it was replaced or altered.");
-            }
-        }, cancellationToken).ConfigureAwait(false);
-        return new DecryptResult(manifest.BackupId, outputPath, bytes, ManifestChecked: true);
+            var written = await PlaintextFile.WriteAsync(archive.Stream, partial, ownerOnly: false, durable: true,
+                n => progress?.Report(new BackupProgress(BackupPhase.Decrypting, archive.StoredBytesRead, n, clock.Elapsed)), cancellationToken).ConfigureAwait(false);
+            archive.VerifyComplete();
+            return written;
+        }).ConfigureAwait(false);
+        progress?.Report(new BackupProgress(BackupPhase.Done, archive.StoredBytesRead, bytes, clock.Elapsed));
+        return new DecryptResult(archive.Details.Manifest.BackupId, outputPath, bytes, ManifestChecked: true);
     }
 
     /// <summary>
@@ -226,27 +216,27 @@ public sealed partial class BackupEngine
             throw new SbkException(SbkErrorKind.NotFound, $"There is no archive file at {archivePath}.");
         }
 
-        var source = new ObservedStream(File.OpenRead(archivePath));
-        BackupKey? key = null;
-        try
+        var what = $"The archive file {archivePath}";
+        var clock = Stopwatch.StartNew();
+        await using var source = new ObservedStream(File.OpenRead(archivePath));
+        var header = await ArchiveHeader.ReadAsync(source, what, cancellationToken).ConfigureAwait(false);
+        var master = await keys.GetAsync(header.Envelope.KekName, header.Envelope.KekVersion, cancellationToken).ConfigureAwait(false);
+        using var key = BackupKey.Open(header.Envelope, master);
+        Stream payload = key.CreateArchiveReader(source, header, what);
+        if (header.Encoding == PayloadEncoding.GzipMembers)
         {
-            var bytes = await DecryptToFileAsync(source, $"The archive file {archivePath}", outputPath, progress, async header =>
-            {
-                var master = await keys.GetAsync(header.Envelope.KekName, header.Envelope.KekVersion, cancellationToken).ConfigureAwait(false);
-                key = BackupKey.Open(header.Envelope, master);
-                return key;
-            }, null, cancellationToken).ConfigureAwait(false);
-            return new DecryptResult(key!.Envelope.BackupId, outputPath, bytes, ManifestChecked: false);
+            payload = new GZipStream(payload, CompressionMode.Decompress);
         }
-        finally
-        {
-            key?.Dispose();
-        }
+
+        await using var plain = new ObservedStream(payload, what: what);
+        var bytes = await WriteAtomicallyAsync(outputPath, partial => PlaintextFile.WriteAsync(plain, partial, ownerOnly: false, durable: true,
+            n => progress?.Report(new BackupProgress(BackupPhase.Decrypting, source.BytesRead, n, clock.Elapsed)), cancellationToken)).ConfigureAwait(false);
+        progress?.Report(new BackupProgress(BackupPhase.Done, source.BytesRead, bytes, clock.Elapsed));
+        return new DecryptResult(key.Envelope.BackupId, outputPath, bytes, ManifestChecked: false);
     }
 
-    /// <summary>Streams source → header → key → authenticated chunks → (gunzip) → a partial file renamed into place only when everything checked out.</summary>
-    private async Task<long> DecryptToFileAsync(ObservedStream source, string what, string outputPath, IProgress<BackupProgress>? progress,
-        Func<ArchiveHeader, Task<BackupKey>> openKey, Action? verifyWhole, CancellationToken cancellationToken)
+    /// <summary>Writes through a partial file beside <paramref name="outputPath"/>, renamed into place only when <paramref name="write"/> succeeded; removed otherwise.</summary>
+    private static async Task<long> WriteAtomicallyAsync(string outputPath, Func<string, Task<long>> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         var full = Path.GetFullPath(outputPath);
@@ -257,40 +247,11 @@ public sealed partial class BackupEngine
         }
 
         var partial = Path.Combine(directory, $".{Path.GetFileName(full)}.partial-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
-        var clock = Stopwatch.StartNew();
         try
         {
-            await using (source)
-            {
-                var header = await ArchiveHeader.ReadAsync(source, what, cancellationToken).ConfigureAwait(false);
-                var key = await openKey(header).ConfigureAwait(false);
-                await using var plain = key.CreateArchiveReader(source, header, what);
-                await using Stream payload = header.Encoding == PayloadEncoding.GzipMembers ? new GZipStream(plain, CompressionMode.Decompress) : plain;
-                long written;
-                await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-                {
-                    var buffer = new byte[1 << 20];
-                    int n;
-                    while ((n = await payload.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                        progress?.Report(new BackupProgress(BackupPhase.Decrypting, source.BytesRead, output.Position, clock.Elapsed));
-                    }
-
-                    written = output.Position;
-                    output.Flush(flushToDisk: true);
-                }
-
-                verifyWhole?.Invoke();
-                File.Move(partial, full, overwrite: true);
-                progress?.Report(new BackupProgress(BackupPhase.Done, source.BytesRead, written, clock.Elapsed));
-                return written;
-            }
-        }
-        catch (InvalidDataException ex)
-        {
-            // Authenticated data that does not decompress: written by a faulty sbk, not by an attacker.
-            throw new IntegrityException($"{what} authenticated but does not decompress; it was written wrongly. Report this with the backup id.", ex);
+            var written = await write(partial).ConfigureAwait(false);
+            File.Move(partial, full, overwrite: true);
+            return written;
         }
         finally
         {

@@ -40,3 +40,8 @@ public sealed record DrillHistoryInput(string DrillId, IReadOnlyList<string> Dat
 
 /// <summary>A database's figures in an earlier drill.</summary>
 public sealed record DrillTrendPoint(string DrillId, DateTimeOffset StartedAt, string Database, string Outcome, double? RtoSeconds, double? RpoHours);
+
+/// <summary>Where one database of a running drill is: the workflow's custom status maps each database to one.</summary>
+/// <param name="Phase">waiting, finding the backup, restoring, verifying, dropping the scratch database, or the outcome.</param>
+/// <param name="Since">When it entered that phase (the workflow's clock).</param>
+public sealed record DrillProgress(string Phase, DateTimeOffset Since);

@@ -31,16 +31,16 @@ public static class DrillWorkflow
         var deadlineAt = startedAt.AddSeconds(input.DeadlineSeconds);
         using var deadlineCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, deadlineCancel.Token);
-        var progress = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var progress = new SortedDictionary<string, DrillProgress>(StringComparer.Ordinal);
         foreach (var target in input.Databases)
         {
-            progress[target.Database] = "waiting";
+            progress[target.Database] = new DrillProgress("waiting", startedAt);
         }
 
         void Phase(string database, string phase)
         {
-            progress[database] = $"{phase} since {context.CurrentUtcDateTime.ToString("O", CultureInfo.InvariantCulture)}";
-            context.SetCustomStatus(new Dictionary<string, string>(progress));
+            progress[database] = new DrillProgress(phase, context.CurrentUtcDateTime);
+            context.SetCustomStatus(new Dictionary<string, DrillProgress>(progress));
         }
 
         log.LogInformation("Drill {DrillId} starts: {Count} database(s), {Parallel} at once, deadline {Deadline:u}", input.DrillId, input.Databases.Count, input.MaxParallel, deadlineAt);

@@ -58,24 +58,31 @@ public static partial class PgToolLocator
         return found.Values.OrderByDescending(v => v.Major).ThenByDescending(v => v.Version, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The newest <paramref name="tool"/> that can work with a server of major version <paramref name="serverMajor"/>.</summary>
+    /// <summary>The newest <paramref name="tool"/> whose major version is at least <paramref name="requiredMajor"/>.</summary>
+    /// <param name="tool">pg_dump or pg_restore.</param>
+    /// <param name="configuredPath">The configured path, if any (then only it is tried).</param>
+    /// <param name="settingName">The setting that configures the path, for messages (Dump:PgDumpPath).</param>
+    /// <param name="requiredMajor">The oldest major version that will do.</param>
+    /// <param name="why">Why that version is needed, as the start of a sentence ("The server for database 'shop' runs PostgreSQL 17").</param>
+    /// <param name="cancellationToken">Cancels the search.</param>
     /// <exception cref="SbkException">Configuration, saying which client version to install.</exception>
-    public static async Task<PgToolVersion> SelectAsync(string tool, string? configuredPath, int serverMajor, string forWhat, CancellationToken cancellationToken = default)
+    public static async Task<PgToolVersion> SelectAsync(string tool, string? configuredPath, string settingName, int requiredMajor, string why, CancellationToken cancellationToken = default)
     {
         var all = await FindAllAsync(tool, configuredPath, cancellationToken).ConfigureAwait(false);
+        var install = $"install the PostgreSQL {requiredMajor} client (Debian/Ubuntu: apt-get install postgresql-client-{requiredMajor}, from apt.postgresql.org for versions newer than the distribution's)";
         if (all.Count == 0)
         {
             throw new SbkException(SbkErrorKind.Configuration, configuredPath is null
-                ? $"No {tool} was found on PATH or under /usr/lib/postgresql/*/bin, so {forWhat} cannot run. Install the PostgreSQL {serverMajor} client (Debian/Ubuntu: apt-get install postgresql-client-{serverMajor}, from apt.postgresql.org for versions newer than the distribution's) or set Dump:PgDumpPath."
-                : $"The configured {tool} ({configuredPath}) does not run or does not report a PostgreSQL version. Fix Dump:PgDumpPath or remove it to search PATH.");
+                ? $"No {tool} was found on PATH or under /usr/lib/postgresql/*/bin. {why}: {install}, or set {settingName}."
+                : $"The configured {tool} ({configuredPath}) does not run or does not report a PostgreSQL version. Fix {settingName} or remove it to search PATH.");
         }
 
         var best = all[0];
-        if (best.Major < serverMajor)
+        if (best.Major < requiredMajor)
         {
             var seen = string.Join(", ", all.Select(v => $"{v.Version} at {v.Path}"));
             throw new SbkException(SbkErrorKind.Configuration,
-                $"The server for {forWhat} runs PostgreSQL {serverMajor}, but the newest {tool} here is {best.Version} ({seen}). {tool} must be at least as new as the server: install the PostgreSQL {serverMajor} client (Debian/Ubuntu: apt-get install postgresql-client-{serverMajor} from apt.postgresql.org) and run again, or point Dump:PgDumpPath at a {tool} {serverMajor} or newer.");
+                $"{why}, but the newest {tool} here is {best.Version} ({seen}); it must be version {requiredMajor} or newer. To fix it, {install} and run again, or point {settingName} at a {tool} {requiredMajor} or newer.");
         }
 
         return best;

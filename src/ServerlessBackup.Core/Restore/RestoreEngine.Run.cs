@@ -142,23 +142,7 @@ public sealed partial class RestoreEngine
     /// <summary>Writes the authenticated plaintext to <paramref name="path"/> (owner-only), then checks the whole object against the manifest.</summary>
     private static async Task LandAsync(ArchivePlaintext archive, string path, Action<long> onWritten, CancellationToken cancellationToken)
     {
-        var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous, BufferSize = 1 << 16 };
-        if (!OperatingSystem.IsWindows())
-        {
-            file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using (var output = new FileStream(path, file))
-        {
-            var buffer = new byte[1 << 20];
-            int n;
-            while ((n = await archive.Stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                onWritten(output.Position);
-            }
-        }
-
+        await PlaintextFile.WriteAsync(archive.Stream, path, ownerOnly: true, durable: false, onWritten, cancellationToken).ConfigureAwait(false);
         archive.VerifyComplete();
     }
 

@@ -82,24 +82,11 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>The newest pg_restore here, which must be at least as new as the pg_dump that wrote the backup.</summary>
-    private async Task<PgToolVersion> SelectPgRestoreAsync(Manifest manifest, CancellationToken cancellationToken)
+    private Task<PgToolVersion> SelectPgRestoreAsync(Manifest manifest, CancellationToken cancellationToken)
     {
-        var all = await PgToolLocator.FindAllAsync("pg_restore", options.Scratch.PgRestorePath, cancellationToken).ConfigureAwait(false);
         var dumpMajor = int.TryParse(manifest.Source.PgDumpVersion.Split('.')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : 0;
-        if (all.Count == 0)
-        {
-            throw new SbkException(SbkErrorKind.Configuration, options.Scratch.PgRestorePath is null
-                ? $"No pg_restore was found on PATH or under /usr/lib/postgresql/*/bin. Install the PostgreSQL {dumpMajor} client (Debian/Ubuntu: apt-get install postgresql-client-{dumpMajor}) or set Scratch:PgRestorePath."
-                : $"The configured pg_restore ({options.Scratch.PgRestorePath}) does not run or does not report a PostgreSQL version. Fix Scratch:PgRestorePath or remove it to search PATH.");
-        }
-
-        if (all[0].Major < dumpMajor)
-        {
-            throw new SbkException(SbkErrorKind.Configuration,
-                $"Backup {manifest.BackupId} of '{manifest.Database}' was written by pg_dump {manifest.Source.PgDumpVersion}, but the newest pg_restore here is {all[0].Version} ({all[0].Path}); pg_restore cannot read archives from a newer pg_dump. Install the PostgreSQL {dumpMajor} client (Debian/Ubuntu: apt-get install postgresql-client-{dumpMajor} from apt.postgresql.org) or point Scratch:PgRestorePath at a pg_restore {dumpMajor} or newer.");
-        }
-
-        return all[0];
+        return PgToolLocator.SelectAsync("pg_restore", options.Scratch.PgRestorePath, "Scratch:PgRestorePath", dumpMajor,
+            $"Backup {manifest.BackupId} of '{manifest.Database}' was written by pg_dump {manifest.Source.PgDumpVersion}, and pg_restore cannot read archives from a newer pg_dump", cancellationToken);
     }
 
     /// <summary>Resolves <c>schema.table</c> or <c>table</c> against the backup's census.</summary>
