@@ -6,14 +6,18 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using ServerlessBackup.Hosting;
 
 var inv = CultureInfo.InvariantCulture;
 if (args is ["seed", var config, var perDatabaseText])
 {
     var configuration = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(config)).AddEnvironmentVariables("SBK_").Build();
-    var options = SbkEnvironment.BindOptions(configuration, config);
-    var environment = await SbkEnvironment.CreateAsync(options, Path.GetDirectoryName(Path.GetFullPath(config))!);
+    await using var services = new ServiceCollection()
+        .AddServerlessBackup(configuration, new SbkHostOptions(Path.GetDirectoryName(Path.GetFullPath(config))!, config))
+        .BuildServiceProvider();
+    var options = services.GetRequiredService<ServerlessBackup.Catalog.SbkOptions>();
+    var backups = services.GetRequiredService<ServerlessBackup.Backups.BackupEngine>();
     var perDatabase = int.Parse(perDatabaseText, inv);
     var clock = Stopwatch.StartNew();
     // Round-robin over the databases: one backup per database at a time (each holds its database's lock).
@@ -24,7 +28,7 @@ if (args is ["seed", var config, var perDatabaseText])
         {
             try
             {
-                await environment.Backups.BackupAsync(db, null, null, ct);
+                await backups.BackupAsync(db, null, null, ct);
                 return;
             }
             catch (ServerlessBackup.Errors.SbkException ex) when (ex.Kind == ServerlessBackup.Errors.SbkErrorKind.AlreadyRunning)

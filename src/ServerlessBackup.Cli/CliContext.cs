@@ -5,22 +5,24 @@ using Microsoft.Extensions.Logging.Console;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Hosting;
-using ServerlessBackup.Secrets;
 
 namespace ServerlessBackup.Cli;
 
 /// <summary>Loads the configuration a command runs with (<c>--config</c>, default sbk.json, plus SBK_* variables).</summary>
-internal sealed class CliContext
+internal sealed class CliContext : IAsyncDisposable
 {
     public const string DefaultConfigFile = "sbk.json";
 
-    private CliContext(SbkOptions options, string baseDirectory, string source, Interaction interaction, bool verbose)
+    private readonly Lazy<ServiceProvider> services;
+
+    private CliContext(SbkOptions options, IConfiguration configuration, string baseDirectory, string source, Interaction interaction, bool verbose)
     {
         Options = options;
         BaseDirectory = baseDirectory;
         Source = source;
         Interaction = interaction;
         Verbose = verbose;
+        services = new Lazy<ServiceProvider>(() => BuildServices(options, configuration, baseDirectory, source, verbose));
     }
 
     public SbkOptions Options { get; }
@@ -32,6 +34,13 @@ internal sealed class CliContext
     public Interaction Interaction { get; }
 
     public bool Verbose { get; }
+
+    /// <summary>The engine, composed as every host composes it (<c>AddServerlessBackup</c>).</summary>
+    public IServiceProvider Services => services.Value;
+
+    /// <summary>An engine service.</summary>
+    public T Get<T>()
+        where T : notnull => Services.GetRequiredService<T>();
 
     public static CliContext Load(string? configPath, Interaction interaction, bool verbose)
     {
@@ -60,22 +69,31 @@ internal sealed class CliContext
         }
 
         var source = File.Exists(path) ? $"{path} and SBK_* environment variables" : $"SBK_* environment variables (no {DefaultConfigFile} in {Path.GetDirectoryName(path)})";
-        var options = SbkEnvironment.BindOptions(configuration, source);
-        return new CliContext(options, Path.GetDirectoryName(path)!, source, interaction, verbose);
+        var options = SbkConfiguration.Bind(configuration, source);
+        return new CliContext(options, configuration, Path.GetDirectoryName(path)!, source, interaction, verbose);
     }
 
-    public ISecretStore CreateSecretStore() => SbkEnvironment.CreateSecretStore(Options, BaseDirectory);
-
-    public Task<SbkEnvironment> CreateEnvironmentAsync(CancellationToken cancellationToken)
+    private static ServiceProvider BuildServices(SbkOptions options, IConfiguration configuration, string baseDirectory, string source, bool verbose)
     {
-        // Logs go to stderr so that stdout stays clean for results and --json.
-        var loggerFactory = LoggerFactory.Create(b =>
+        var services = new ServiceCollection();
+        services.AddSingleton(options); // already bound and validated by Load
+        services.AddLogging(b =>
         {
+            // Logs go to stderr so that stdout stays clean for results and --json.
             b.AddSimpleConsole(o => o.SingleLine = true)
-                .SetMinimumLevel(Verbose ? LogLevel.Information : LogLevel.Warning)
+                .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning)
                 .AddFilter("Microsoft", LogLevel.Warning);
             b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         });
-        return SbkEnvironment.CreateAsync(Options, BaseDirectory, loggerFactory, cancellationToken);
+        services.AddServerlessBackup(configuration, new SbkHostOptions(baseDirectory, source));
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (services.IsValueCreated)
+        {
+            await services.Value.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

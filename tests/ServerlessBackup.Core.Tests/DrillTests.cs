@@ -6,6 +6,7 @@ using ServerlessBackup.Notify;
 using ServerlessBackup.Restore;
 using ServerlessBackup.Tests.Infrastructure;
 using ServerlessBackup.Verify;
+using ServerlessBackup.Workflows;
 
 namespace ServerlessBackup.Tests;
 
@@ -151,14 +152,13 @@ public sealed class DrillTests
         Assert.Contains(history.Scheduled, c => c.Name == DrillWorkflow.DropScratch);
     }
 
-    private static readonly IReadOnlyDictionary<string, Func<string, CancellationToken, Task<object?>>> Echo =
-        new Dictionary<string, Func<string, CancellationToken, Task<object?>>> { ["echo"] = (json, _) => Task.FromResult<object?>(json) };
+    private static readonly WorkflowActivities Echo = new WorkflowActivities().Add<JsonElement, string>("echo", (input, _) => Task.FromResult(input.GetRawText()));
 
     [Fact]
     public async Task The_replay_check_catches_a_workflow_that_uses_a_GUID()
     {
         static async Task<string> Workflow(WorkflowContext context) => await context.CallActivityAsync<string>("echo", Guid.NewGuid().ToString()).ConfigureAwait(true);
-        var (_, history) = await InProcessWorkflowRuntime.RunAsync(Workflow, Echo);
+        var (_, history) = await InProcessWorkflowRuntime.RunAsync("test", Workflow, Echo);
 
         await Assert.ThrowsAsync<WorkflowNonDeterminismException>(() => InProcessWorkflowRuntime.ReplayAsync(Workflow, history));
     }
@@ -167,7 +167,7 @@ public sealed class DrillTests
     public async Task The_replay_check_catches_a_workflow_that_reads_the_clock()
     {
         static async Task<string> Workflow(WorkflowContext context) => await context.CallActivityAsync<string>("echo", Stopwatch.GetTimestamp()).ConfigureAwait(true);
-        var (_, history) = await InProcessWorkflowRuntime.RunAsync(Workflow, Echo);
+        var (_, history) = await InProcessWorkflowRuntime.RunAsync("test", Workflow, Echo);
 
         await Assert.ThrowsAsync<WorkflowNonDeterminismException>(() => InProcessWorkflowRuntime.ReplayAsync(Workflow, history));
     }
@@ -198,8 +198,8 @@ public sealed class DrillTests
             return 2;
         }
 
-        var (_, impure) = await InProcessWorkflowRuntime.RunAsync(Impure, Echo);
-        var (_, pure) = await InProcessWorkflowRuntime.RunAsync(Pure, Echo);
+        var (_, impure) = await InProcessWorkflowRuntime.RunAsync("test", Impure, Echo);
+        var (_, pure) = await InProcessWorkflowRuntime.RunAsync("test", Pure, Echo);
         await File.WriteAllTextAsync(file, "2");
 
         await Assert.ThrowsAsync<WorkflowNonDeterminismException>(() => InProcessWorkflowRuntime.ReplayAsync(Impure, impure));

@@ -99,7 +99,8 @@ public sealed class SchedulerTests
         var scheduler = new Scheduler(catalog.Options, engine, new Notifier(catalog.Options.Notifications, catalog.Secrets));
         await scheduler.BackupAsync("charlie", null, null); // backed up now; next slot on 1 January
 
-        var results = (await scheduler.RunDueAsync(maxParallel: 2).WaitAsync(TimeSpan.FromMinutes(2))).ToDictionary(r => r.Database);
+        var runDue = new RunDue(catalog.Options, scheduler, engine);
+        var results = (await runDue.RunAsync(maxParallel: 2).WaitAsync(TimeSpan.FromMinutes(2))).ToDictionary(r => r.Database);
 
         Assert.Equal("backed-up", results["alpha"].Outcome);
         Assert.NotNull(results["alpha"].BackupId);
@@ -128,7 +129,7 @@ public sealed class SchedulerTests
         Assert.Equal(25, status["alpha"].RpoHours);
         Assert.Contains("Configuration", status["broken"].Summary, StringComparison.Ordinal);
 
-        var again = await scheduler.RunDueAsync();
+        var again = await runDue.RunAsync();
         Assert.Equal("not-due", again.Single(r => r.Database == "alpha").Outcome);
     }
 

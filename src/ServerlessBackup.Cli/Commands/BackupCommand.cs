@@ -20,9 +20,8 @@ internal sealed class BackupCommand : SbkCommand
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
         var name = parseResult.GetValue(database)!;
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
         var manifest = await Interaction.WithProgressAsync($"backup {name}",
-            progress => environment.Scheduler.BackupAsync(name, parseResult.GetValue(label), progress, cancellationToken)).ConfigureAwait(false);
+            progress => context.Get<Schedules.Scheduler>().BackupAsync(name, parseResult.GetValue(label), progress, cancellationToken)).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(new

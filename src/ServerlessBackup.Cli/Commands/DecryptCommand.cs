@@ -32,12 +32,11 @@ internal sealed class DecryptCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
         var outPath = parseResult.GetValue(output)!;
         var archivePath = parseResult.GetValue(archive);
         var result = await Interaction.WithProgressAsync("decrypt", progress => archivePath is not null
-            ? environment.Backups.DecryptArchiveFileAsync(archivePath, outPath, progress, cancellationToken)
-            : environment.Backups.DecryptAsync(parseResult.GetValue(database)!, parseResult.GetValue(backup)!, outPath, progress, cancellationToken)).ConfigureAwait(false);
+            ? context.Get<Backups.BackupEngine>().DecryptArchiveFileAsync(archivePath, outPath, progress, cancellationToken)
+            : context.Get<Backups.BackupEngine>().DecryptAsync(parseResult.GetValue(database)!, parseResult.GetValue(backup)!, outPath, progress, cancellationToken)).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(result);

@@ -63,10 +63,9 @@ internal sealed partial class DrillCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        var input = environment.Drills.CreateInput(parseResult.GetValue(databases), parseResult.GetValue(maxParallel), ParseDuration(parseResult.GetValue(deadline)), parseResult.GetValue(level));
+        var input = context.Get<Drills.DrillEngine>().CreateInput(parseResult.GetValue(databases), parseResult.GetValue(maxParallel), ParseDuration(parseResult.GetValue(deadline)), parseResult.GetValue(level));
         Interaction.WriteNote($"Drill {input.DrillId}: {input.Databases.Count} database(s), {input.MaxParallel} at once, deadline {TimeSpan.FromSeconds(input.DeadlineSeconds):g}.");
-        var (report, _) = await Interaction.WithLiveLinesAsync(show => environment.Drills.RunAsync(input, status =>
+        var (report, _) = await Interaction.WithLiveLinesAsync(show => context.Get<Drills.DrillEngine>().RunAsync(input, status =>
         {
             if (status is IReadOnlyDictionary<string, DrillProgress> phases)
             {
@@ -96,8 +95,7 @@ internal sealed partial class DrillCommand : SbkCommand
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-            var drills = await environment.Drills.ListAsync(cancellationToken).ConfigureAwait(false);
+            var drills = await context.Get<Drills.DrillEngine>().ListAsync(cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 Interaction.WriteJson(drills.Select(d => new { d.DrillId, d.StartedAt, d.Passed, d.Databases }));
@@ -136,8 +134,7 @@ internal sealed partial class DrillCommand : SbkCommand
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-            Interaction.WriteLine(await environment.Drills.ReadAsync(parseResult.GetValue(id)!, parseResult.GetValue(format)!, cancellationToken).ConfigureAwait(false));
+            Interaction.WriteLine(await context.Get<Drills.DrillEngine>().ReadAsync(parseResult.GetValue(id)!, parseResult.GetValue(format)!, cancellationToken).ConfigureAwait(false));
             return ExitCodes.Ok;
         }
     }

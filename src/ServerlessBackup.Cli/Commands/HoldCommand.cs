@@ -21,11 +21,10 @@ internal sealed class HoldCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
         var name = parseResult.GetValue(database)!;
         var id = release
-            ? await environment.Retention.ReleaseAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false)
-            : await environment.Retention.HoldAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false);
+            ? await context.Get<Retention.RetentionEngine>().ReleaseAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false)
+            : await context.Get<Retention.RetentionEngine>().HoldAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false);
         Interaction.WriteLine(release
             ? $"Released backup {id} of '{name}': retention now decides whether it is kept (see: sbk prune {name} --dry-run)."
             : $"Backup {id} of '{name}' is held: retention will not delete it until 'sbk release {name} {id}'.");

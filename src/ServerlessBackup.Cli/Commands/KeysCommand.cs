@@ -19,7 +19,7 @@ internal sealed class KeysCommand : Command
     {
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var secrets = context.CreateSecretStore();
+            var secrets = context.Get<Secrets.ISecretStore>();
             var name = context.Options.MasterKeySecret;
             var current = await secrets.GetSecretAsync(name, null, cancellationToken).ConfigureAwait(false);
             MasterKey.FromSecret(current);
@@ -34,7 +34,7 @@ internal sealed class KeysCommand : Command
     {
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var secrets = context.CreateSecretStore();
+            var secrets = context.Get<Secrets.ISecretStore>();
             var name = context.Options.MasterKeySecret;
             try
             {

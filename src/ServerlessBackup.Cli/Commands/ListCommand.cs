@@ -19,8 +19,7 @@ internal sealed class ListCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        var backups = await environment.Backups.ListAsync(parseResult.GetValue(database), cancellationToken).ConfigureAwait(false);
+        var backups = await context.Get<Backups.BackupEngine>().ListAsync(parseResult.GetValue(database), cancellationToken).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(backups);
@@ -29,7 +28,7 @@ internal sealed class ListCommand : SbkCommand
 
         if (backups.Count == 0)
         {
-            Interaction.WriteLine($"No complete backups in {environment.Store.Description}.");
+            Interaction.WriteLine($"No complete backups in {context.Get<Storage.IObjectStore>().Description}.");
             return ExitCodes.Ok;
         }
 

@@ -21,8 +21,7 @@ internal sealed class PruneCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        var reports = await environment.Retention.PruneAsync(parseResult.GetValue(database), parseResult.GetValue(dryRun), cancellationToken).ConfigureAwait(false);
+        var reports = await context.Get<Retention.RetentionEngine>().PruneAsync(parseResult.GetValue(database), parseResult.GetValue(dryRun), cancellationToken).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(reports);

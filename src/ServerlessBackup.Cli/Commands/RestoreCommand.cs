@@ -47,7 +47,6 @@ internal sealed class RestoreCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
         var request = new RestoreRequest
         {
             Database = parseResult.GetValue(database)!,
@@ -61,7 +60,7 @@ internal sealed class RestoreCommand : SbkCommand
             Tolerate = parseResult.GetValue(tolerate) ?? [],
         };
         var result = await Interaction.WithProgressAsync($"restore {request.Database}",
-            progress => environment.Restores.RestoreAsync(request, progress, cancellationToken)).ConfigureAwait(false);
+            progress => context.Get<Restore.RestoreEngine>().RestoreAsync(request, progress, cancellationToken)).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(result);

@@ -27,8 +27,7 @@ internal sealed class RunDueCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        var results = await environment.Scheduler.RunDueAsync(parseResult.GetValue(maxParallel), parseResult.GetValue(dryRun), cancellationToken).ConfigureAwait(false);
+        var results = await context.Get<Schedules.RunDue>().RunAsync(parseResult.GetValue(maxParallel), parseResult.GetValue(dryRun), cancellationToken).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(results);

@@ -9,10 +9,10 @@ internal abstract class SbkCommand : Command
         : base(name, description)
     {
         Interaction = interaction;
-        SetAction((parseResult, cancellationToken) =>
+        SetAction(async (parseResult, cancellationToken) =>
         {
-            var context = CliContext.Load(parseResult.GetValue(GlobalOptions.Config), interaction, parseResult.GetValue(GlobalOptions.Verbose));
-            return ExecuteAsync(parseResult, context, cancellationToken);
+            await using var context = CliContext.Load(parseResult.GetValue(GlobalOptions.Config), interaction, parseResult.GetValue(GlobalOptions.Verbose));
+            return await ExecuteAsync(parseResult, context, cancellationToken).ConfigureAwait(false);
         });
     }
 

@@ -40,8 +40,7 @@ internal sealed class ScratchCommand : Command
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-            var all = await environment.Restores.ListScratchAsync(cancellationToken).ConfigureAwait(false);
+            var all = await context.Get<Restore.RestoreEngine>().ListScratchAsync(cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 Interaction.WriteJson(all);
@@ -73,8 +72,7 @@ internal sealed class ScratchCommand : Command
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-            var dropped = await environment.Restores.DropScratchAsync(parseResult.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            var dropped = await context.Get<Restore.RestoreEngine>().DropScratchAsync(parseResult.GetValue(name)!, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 Interaction.WriteJson(dropped);
@@ -102,9 +100,8 @@ internal sealed class ScratchCommand : Command
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
             var dry = parseResult.GetValue(dryRun);
-            var swept = await environment.Restores.SweepScratchAsync(dry, cancellationToken).ConfigureAwait(false);
+            var swept = await context.Get<Restore.RestoreEngine>().SweepScratchAsync(dry, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 Interaction.WriteJson(new { dryRun = dry, databases = swept });

@@ -36,7 +36,7 @@ internal sealed class SecretsCommand : Command
                 throw new SbkException(SbkErrorKind.Configuration, $"No value was given on standard input for the secret '{secretName}'; nothing was stored.");
             }
 
-            var secrets = context.CreateSecretStore();
+            var secrets = context.Get<Secrets.ISecretStore>();
             var stored = await secrets.SetSecretAsync(secretName, value, cancellationToken).ConfigureAwait(false);
             Interaction.WriteLine($"Stored the secret '{secretName}' (version {stored.Version}) in {secrets.Description}.");
             return ExitCodes.Ok;

@@ -13,8 +13,7 @@ internal sealed class ServeCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        await using var host = await ServeHost.StartAsync(environment, parseResult.GetValue(urls)!, null, cancellationToken).ConfigureAwait(false);
+        await using var host = await ServeHost.StartAsync(context.Services, parseResult.GetValue(urls)!, cancellationToken).ConfigureAwait(false);
         Interaction.WriteNote($"sbk serve: listening on {string.Join(", ", host.Addresses)} (Ctrl+C stops; running operations are cancelled and recorded as failed).");
         if (context.Options.Api.Keys.Count == 0)
         {

@@ -21,8 +21,7 @@ internal sealed class ShowCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        var details = await environment.Backups.ShowAsync(parseResult.GetValue(database)!, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false);
+        var details = await context.Get<Backups.BackupEngine>().ShowAsync(parseResult.GetValue(database)!, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false);
         var m = details.Manifest;
         if (parseResult.GetValue(json))
         {

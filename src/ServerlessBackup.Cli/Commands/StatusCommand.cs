@@ -20,11 +20,10 @@ internal sealed class StatusCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        var statuses = await environment.Scheduler.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        var statuses = await context.Get<Schedules.Scheduler>().GetStatusAsync(cancellationToken).ConfigureAwait(false);
         if (parseResult.GetValue(notify))
         {
-            await environment.Scheduler.NotifyUnhealthyAsync(statuses, cancellationToken).ConfigureAwait(false);
+            await context.Get<Schedules.Scheduler>().NotifyUnhealthyAsync(statuses, cancellationToken).ConfigureAwait(false);
         }
 
         if (parseResult.GetValue(json))

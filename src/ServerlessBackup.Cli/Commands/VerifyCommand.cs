@@ -35,7 +35,6 @@ internal sealed class VerifyCommand : SbkCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
-        var environment = await context.CreateEnvironmentAsync(cancellationToken).ConfigureAwait(false);
         var request = new VerificationRequest
         {
             Database = parseResult.GetValue(database)!,
@@ -46,7 +45,7 @@ internal sealed class VerifyCommand : SbkCommand
             Tolerate = parseResult.GetValue(tolerate) ?? [],
         };
         var report = await Interaction.WithProgressAsync($"verify {request.Database}",
-            progress => environment.Restores.VerifyAsync(request, progress, cancellationToken)).ConfigureAwait(false);
+            progress => context.Get<Restore.RestoreEngine>().VerifyAsync(request, progress, cancellationToken)).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(report);

@@ -6,39 +6,43 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServerlessBackup.Api;
-using ServerlessBackup.Hosting;
+using ServerlessBackup.Catalog;
+using ServerlessBackup.Operations;
 
 namespace ServerlessBackup.Cli.Serve;
 
 /// <summary>
 /// Hosts the transport-neutral <see cref="SbkApi"/> on Kestrel (ASP.NET Core minimal API): every
-/// request under /api becomes an <see cref="ApiRequest"/>; bodies are read up to the configured cap
-/// only. Operations run in-process and are cancelled (and recorded as such) on shutdown.
+/// request under /api goes through <see cref="HttpApiAdapter"/>, the same adapter the Functions
+/// app's HTTP triggers use. Operations run in this process (<see cref="InProcessOperations"/>);
+/// they are cancelled (and recorded as such) on shutdown.
 /// </summary>
 internal sealed class ServeHost : IAsyncDisposable
 {
     private readonly WebApplication app;
-    private readonly OperationRunner runner;
+    private readonly InProcessOperations operations;
 
-    private ServeHost(WebApplication app, OperationRunner runner, IReadOnlyList<string> addresses)
+    private ServeHost(WebApplication app, InProcessOperations operations, IReadOnlyList<string> addresses)
     {
         this.app = app;
-        this.runner = runner;
+        this.operations = operations;
         Addresses = addresses;
     }
 
     /// <summary>The addresses Kestrel listens on (with the real port when 0 was asked for).</summary>
     public IReadOnlyList<string> Addresses { get; }
 
-    /// <summary>The runner (tests wait on it).</summary>
-    public OperationRunner Runner => runner;
+    /// <summary>The operations this host runs (tests wait on them).</summary>
+    public InProcessOperations Operations => operations;
 
-    public static async Task<ServeHost> StartAsync(SbkEnvironment environment, string urls, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    public static async Task<ServeHost> StartAsync(IServiceProvider services, string urls, CancellationToken cancellationToken)
     {
-        var options = environment.Options;
-        var runner = new OperationRunner(environment.Backups, environment.Scheduler, environment.Restores, options.Api.MaxConcurrentOperations, TimeProvider.System, null, loggers?.CreateLogger<OperationRunner>());
-        await runner.RecoverAsync(cancellationToken).ConfigureAwait(false);
-        var api = new SbkApi(options, environment.Backups, environment.Scheduler, runner, environment.Secrets, TimeProvider.System, loggers?.CreateLogger<SbkApi>());
+        var options = services.GetRequiredService<SbkOptions>();
+        var operations = ActivatorUtilities.CreateInstance<InProcessOperations>(services);
+        await operations.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        var api = services.GetRequiredService<SbkApi>();
+        operations.Finished += _ => api.InvalidateReads();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("sbk serve");
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -53,36 +57,18 @@ internal sealed class ServeHost : IAsyncDisposable
         var cap = options.Api.MaxBodyBytes;
         app.Map("/api/{**rest}", async context =>
         {
-            var request = await ToApiRequestAsync(context, cap).ConfigureAwait(false);
-            var response = await api.HandleAsync(request, context.RequestAborted).ConfigureAwait(false);
-            context.Response.StatusCode = response.Status;
-            context.Response.ContentType = response.ContentType;
-            foreach (var (name, value) in response.Headers)
+            var request = await HttpApiAdapter.ToApiRequestAsync(context.Request, cap, context.RequestAborted).ConfigureAwait(false);
+            var response = await api.HandleAsync(request, operations, context.RequestAborted).ConfigureAwait(false);
+            if (response.Status >= 500)
             {
-                context.Response.Headers[name] = value;
+                logger.LogWarning("{Method} {Path} answered {Status}", request.Method, SbkApi.Clean(request.Path), response.Status);
             }
 
-            await context.Response.Body.WriteAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
+            await HttpApiAdapter.WriteAsync(context.Response, response, context.RequestAborted).ConfigureAwait(false);
         });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
-        return new ServeHost(app, runner, addresses);
-    }
-
-    private static async Task<ApiRequest> ToApiRequestAsync(HttpContext context, int cap)
-    {
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int n;
-        while (buffer.Length <= cap && (n = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            // Read at most one byte past the cap: enough to know the body is too large.
-            buffer.Write(chunk, 0, (int)Math.Min(n, cap + 1 - buffer.Length));
-        }
-
-        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        var query = context.Request.Query.ToDictionary(q => q.Key, q => q.Value.FirstOrDefault() ?? string.Empty, StringComparer.Ordinal);
-        return new ApiRequest(context.Request.Method, context.Request.Path.Value ?? "/", query, headers, buffer.ToArray(), context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        return new ServeHost(app, operations, addresses);
     }
 
     /// <summary>
@@ -99,7 +85,7 @@ internal sealed class ServeHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await runner.DisposeAsync().ConfigureAwait(false);
+        await operations.DisposeAsync().ConfigureAwait(false);
         await app.StopAsync().ConfigureAwait(false);
         await app.DisposeAsync().ConfigureAwait(false);
     }

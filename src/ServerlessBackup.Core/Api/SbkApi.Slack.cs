@@ -3,6 +3,7 @@ using System.Text;
 using System.Web;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Operations;
 using ServerlessBackup.Schedules;
 
 namespace ServerlessBackup.Api;
@@ -16,7 +17,7 @@ public sealed partial class SbkApi
     /// acknowledgement (Slack waits three seconds at most); the outcome of a long operation is
     /// posted to the command's response URL when it ends.
     /// </summary>
-    private async Task<(ApiResponse Response, string Caller, string? OperationId)> SlackAsync(ApiRequest request, CancellationToken cancellationToken)
+    private async Task<(ApiResponse Response, string Caller, string? OperationId)> SlackAsync(ApiRequest request, IOperationService operations, CancellationToken cancellationToken)
     {
         var refused = await authenticator.VerifySlackAsync(request.Headers, request.Body, cancellationToken).ConfigureAwait(false);
         if (refused is not null)
@@ -67,9 +68,9 @@ public sealed partial class SbkApi
                         break;
                     }
 
-                    (answer, operationId) = await SubmitFromSlackAsync(new OperationRecord
+                    (answer, operationId) = await SubmitFromSlackAsync(operations, new OperationRecord
                     {
-                        Id = runner.NewId(), Kind = "backup", Database = words[1], Label = label, Status = "queued", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now, ResponseUrl = responseUrl,
+                        Id = operations.NewId(OperationKinds.Backup), Kind = OperationKinds.Backup, Database = words[1], Label = label, Status = OperationStatus.Queued, CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now, ResponseUrl = responseUrl,
                     }, cancellationToken).ConfigureAwait(false);
                     break;
                 }
@@ -80,10 +81,10 @@ public sealed partial class SbkApi
                     RequireDatabase(words[1]);
                     await RequireBackupAsync(words[1], "latest", cancellationToken).ConfigureAwait(false);
                     var restore = words[0].Equals("restore", StringComparison.OrdinalIgnoreCase);
-                    (answer, operationId) = await SubmitFromSlackAsync(new OperationRecord
+                    (answer, operationId) = await SubmitFromSlackAsync(operations, new OperationRecord
                     {
-                        Id = runner.NewId(), Kind = restore ? "restore" : "verification", Database = words[1], Backup = "latest", Target = restore ? "scratch" : null,
-                        Level = restore ? null : "assertions", Status = "queued", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now, ResponseUrl = responseUrl,
+                        Id = operations.NewId(OperationKinds.Restore), Kind = restore ? OperationKinds.Restore : OperationKinds.Verification, Database = words[1], Backup = "latest", Target = restore ? "scratch" : null,
+                        Level = restore ? null : "assertions", Status = OperationStatus.Queued, CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now, ResponseUrl = responseUrl,
                     }, cancellationToken).ConfigureAwait(false);
                     break;
                 }
@@ -101,9 +102,9 @@ public sealed partial class SbkApi
         return (ApiResults.Ok(new { response_type = "ephemeral", text = answer }), caller.Name, operationId);
     }
 
-    private async Task<(string Answer, string? OperationId)> SubmitFromSlackAsync(OperationRecord record, CancellationToken cancellationToken)
+    private static async Task<(string Answer, string? OperationId)> SubmitFromSlackAsync(IOperationService operations, OperationRecord record, CancellationToken cancellationToken)
     {
-        var (submitted, conflict) = await runner.SubmitAsync(record, cancellationToken).ConfigureAwait(false);
+        var (submitted, conflict) = await operations.SubmitAsync(record, cancellationToken).ConfigureAwait(false);
         if (conflict)
         {
             return ($"A {submitted.Kind} of `{submitted.Database}` is already {submitted.Status} ({submitted.Id}); try again when it has ended.", submitted.Id);

@@ -8,7 +8,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Diagnostics;
+using ServerlessBackup.Drills;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Operations;
 using ServerlessBackup.Restore;
 using ServerlessBackup.Schedules;
 using ServerlessBackup.Secrets;
@@ -19,7 +21,8 @@ namespace ServerlessBackup.Api;
 
 /// <summary>
 /// The chat-ops HTTP API, transport-neutral: a host (Kestrel in <c>sbk serve</c>, an HTTP-triggered
-/// function in Azure) turns its request into an <see cref="ApiRequest"/> and writes the
+/// function in Azure) turns its request into an <see cref="ApiRequest"/> (see <see cref="HttpApiAdapter"/>),
+/// hands it over with the host's <see cref="IOperationService"/>, and writes the
 /// <see cref="ApiResponse"/> back. Callers name catalogued databases only; bad input is a 4xx
 /// RFC 9457 problem that says what was wrong; every state-changing call is audited.
 /// </summary>
@@ -35,30 +38,32 @@ public sealed partial class SbkApi
     private readonly SbkOptions options;
     private readonly BackupEngine backups;
     private readonly Scheduler scheduler;
-    private readonly OperationRunner runner;
+    private readonly DrillEngine drills;
     private readonly ApiAuthenticator authenticator;
     private readonly AuditLog audit;
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    /// <summary>Creates the API.</summary>
-    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, OperationRunner runner, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null)
+    /// <summary>Creates the API over the engine's services.</summary>
+    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, DrillEngine drills, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backups);
         ArgumentNullException.ThrowIfNull(scheduler);
-        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(drills);
         ArgumentNullException.ThrowIfNull(secrets);
         this.options = options;
         this.backups = backups;
         this.scheduler = scheduler;
-        this.runner = runner;
+        this.drills = drills;
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
         authenticator = new ApiAuthenticator(options.Api, secrets, this.time);
         audit = new AuditLog(backups.Store, this.time);
-        runner.Finished += _ => reads.Clear();
     }
+
+    /// <summary>Forgets shared reads (listings, health), e.g. when an operation of this process ended.</summary>
+    public void InvalidateReads() => reads.Clear();
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Task<object> Read, DateTimeOffset At)> reads = new(StringComparer.Ordinal);
 
@@ -123,17 +128,32 @@ public sealed partial class SbkApi
         public string Level { get; init; } = "assertions";
     }
 
+    private sealed record DrillBody
+    {
+        public IReadOnlyList<string>? Databases { get; init; }
+
+        public int? MaxParallel { get; init; }
+
+        public double? DeadlineMinutes { get; init; }
+
+        public string? Level { get; init; }
+    }
+
     private static readonly string[] Levels = ["archive", "restore", "census", "assertions"];
 
-    /// <summary>Handles one request. Never throws for anything a caller sends.</summary>
-    public async Task<ApiResponse> HandleAsync(ApiRequest request, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Handles one request; long operations are started through <paramref name="operations"/>
+    /// (the host's). Never throws for anything a caller sends.
+    /// </summary>
+    public async Task<ApiResponse> HandleAsync(ApiRequest request, IOperationService operations, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(operations);
         var who = new AuditFacts();
         ApiResponse response;
         try
         {
-            response = await RouteAsync(request, who, cancellationToken).ConfigureAwait(false);
+            response = await RouteAsync(request, operations, who, cancellationToken).ConfigureAwait(false);
         }
         catch (SbkException ex)
         {
@@ -179,7 +199,7 @@ public sealed partial class SbkApi
         public string? OperationId { get; set; }
     }
 
-    private async Task<ApiResponse> RouteAsync(ApiRequest request, AuditFacts who, CancellationToken cancellationToken)
+    private async Task<ApiResponse> RouteAsync(ApiRequest request, IOperationService operations, AuditFacts who, CancellationToken cancellationToken)
     {
         if (request.Body.Length > options.Api.MaxBodyBytes)
         {
@@ -197,6 +217,7 @@ public sealed partial class SbkApi
         {
             ["backups", _, _] => "backups/{}/{}",
             ["operations", _, .. var tail] => string.Join('/', ["operations", "{}", .. tail]),
+            ["drills", _] => "drills/{}",
             var names => string.Join('/', names),
         };
         string[] allowed = route switch
@@ -204,8 +225,9 @@ public sealed partial class SbkApi
             "health" => ["GET"],
             "backups" => ["GET", "POST"],
             "backups/{}/{}" => ["GET"],
-            "restores" or "verifications" or "operations/{}/approve" or "slack/commands" => ["POST"],
-            "operations/{}" => ["GET"],
+            "restores" or "verifications" or "operations/{}/approve" or "operations/{}/reject" or "slack/commands" => ["POST"],
+            "operations/{}" or "drills/{}" => ["GET"],
+            "drills" => ["GET", "POST"],
             _ => [],
         };
         if (allowed.Length == 0)
@@ -226,7 +248,7 @@ public sealed partial class SbkApi
 
         if (route == "slack/commands")
         {
-            var (slack, slackCaller, slackOperation) = await SlackAsync(request, cancellationToken).ConfigureAwait(false);
+            var (slack, slackCaller, slackOperation) = await SlackAsync(request, operations, cancellationToken).ConfigureAwait(false);
             (who.Caller, who.OperationId) = (slackCaller, slackOperation);
             return slack;
         }
@@ -239,7 +261,7 @@ public sealed partial class SbkApi
         }
 
         who.Caller = caller.Name;
-        if (request.Method == "POST" && route != "operations/{}/approve" && !IsJson(request))
+        if (request.Method == "POST" && route is not ("operations/{}/approve" or "operations/{}/reject") && !IsJson(request))
         {
             return ApiResults.Problem(415, "unsupported-media-type", "JSON expected", "Send the body as application/json.");
         }
@@ -248,18 +270,21 @@ public sealed partial class SbkApi
         {
             "backups" when request.Method == "GET" => await ListAsync(request, cancellationToken).ConfigureAwait(false),
             "backups/{}/{}" => await ShowAsync(Decode(segments[2]), Decode(segments[3]), cancellationToken).ConfigureAwait(false),
-            "operations/{}" => await OperationAsync(Decode(segments[2]), cancellationToken).ConfigureAwait(false),
-            "operations/{}/approve" => await ApproveAsync(Decode(segments[2]), caller, cancellationToken).ConfigureAwait(false),
-            _ => await StartAsync(route, request, caller, cancellationToken).ConfigureAwait(false),
+            "operations/{}" => await OperationAsync(operations, Decode(segments[2]), cancellationToken).ConfigureAwait(false),
+            "operations/{}/approve" => await ApproveAsync(operations, Decode(segments[2]), caller, cancellationToken).ConfigureAwait(false),
+            "operations/{}/reject" => await RejectAsync(operations, Decode(segments[2]), caller, cancellationToken).ConfigureAwait(false),
+            "drills" when request.Method == "GET" => await ListDrillsAsync(cancellationToken).ConfigureAwait(false),
+            "drills/{}" => await DrillAsync(operations, Decode(segments[2]), request.Query.GetValueOrDefault("format") ?? "json", cancellationToken).ConfigureAwait(false),
+            _ => await StartAsync(operations, route, request, caller, cancellationToken).ConfigureAwait(false),
         };
         who.OperationId = response.OperationId;
         return response.Response;
     }
 
-    private async Task<(ApiResponse Response, string? OperationId)> StartAsync(string route, ApiRequest request, ApiCaller caller, CancellationToken cancellationToken)
+    private async Task<(ApiResponse Response, string? OperationId)> StartAsync(IOperationService operations, string route, ApiRequest request, ApiCaller caller, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var id = runner.NewId();
+        var id = operations.NewId(route == "drills" ? OperationKinds.Drill : "op");
         OperationRecord record;
         switch (route)
         {
@@ -272,7 +297,7 @@ public sealed partial class SbkApi
                     throw Bad("bad-label", $"The label must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
                 }
 
-                record = new OperationRecord { Id = id, Kind = "backup", Database = body.Database, Label = body.Label, Status = "queued", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now };
+                record = new OperationRecord { Id = id, Kind = OperationKinds.Backup, Database = body.Database, Label = body.Label, Status = OperationStatus.Queued, CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now };
                 break;
             }
 
@@ -298,9 +323,35 @@ public sealed partial class SbkApi
 
                 record = new OperationRecord
                 {
-                    Id = id, Kind = "restore", Database = body.Database, Backup = body.Backup, Target = body.Target,
-                    Status = scratch ? "queued" : "awaiting-approval", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now,
+                    Id = id, Kind = OperationKinds.Restore, Database = body.Database, Backup = body.Backup, Target = body.Target,
+                    Status = scratch ? OperationStatus.Queued : OperationStatus.AwaitingApproval, CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now,
+                    ApprovalDeadline = scratch ? null : now.AddHours(options.Api.ApprovalTimeoutHours),
                 };
+                break;
+            }
+
+            case "drills":
+            {
+                var body = Parse<DrillBody>(request);
+                foreach (var database in body.Databases ?? [])
+                {
+                    RequireDatabase(database);
+                }
+
+                if (body.MaxParallel is < 1 or > 32 || body.DeadlineMinutes is <= 0 or > 7 * 24 * 60)
+                {
+                    throw Bad("bad-drill", "maxParallel is 1-32 and deadlineMinutes more than 0 and at most a week.");
+                }
+
+                var level = body.Level?.ToLowerInvariant() ?? "assertions";
+                if (level is not ("census" or "assertions"))
+                {
+                    throw Bad("bad-level", "A drill verifies at least the census: the level is census or assertions.");
+                }
+
+                var input = drills.CreateInput(body.Databases, body.MaxParallel ?? 2, body.DeadlineMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                    Enum.Parse<VerificationLevel>(level, ignoreCase: true)) with { DrillId = id };
+                record = new OperationRecord { Id = id, Kind = OperationKinds.Drill, Database = input.Databases[0].Database, Level = level, Drill = input, Status = OperationStatus.Queued, CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now };
                 break;
             }
 
@@ -316,7 +367,7 @@ public sealed partial class SbkApi
                     throw Bad("bad-level", "The level is archive, restore, census or assertions.");
                 }
 
-                record = new OperationRecord { Id = id, Kind = "verification", Database = body.Database, Backup = body.Backup, Level = level, Status = "queued", CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now };
+                record = new OperationRecord { Id = id, Kind = OperationKinds.Verification, Database = body.Database, Backup = body.Backup, Level = level, Status = OperationStatus.Queued, CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now };
                 break;
             }
         }
@@ -328,18 +379,18 @@ public sealed partial class SbkApi
                 throw Bad("bad-idempotency-key", "The Idempotency-Key header is 1-200 visible ASCII characters.");
             }
 
-            var reservation = $"{OperationRunner.Prefix}idempotency/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller.Name}\n{route}\n{idempotencyKey}")))}";
+            var reservation = $"{OperationStore.Prefix}idempotency/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller.Name}\n{route}\n{idempotencyKey}")))}";
             if (!await backups.Store.PutAsync(reservation, Encoding.UTF8.GetBytes(id), overwrite: false, null, cancellationToken).ConfigureAwait(false))
             {
                 await using var stream = await backups.Store.OpenReadAsync(reservation, cancellationToken).ConfigureAwait(false);
                 using var reader = new StreamReader(stream);
                 var existingId = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-                var existing = await WaitForRecordAsync(existingId, cancellationToken).ConfigureAwait(false);
+                var existing = await WaitForRecordAsync(operations, existingId, cancellationToken).ConfigureAwait(false);
                 return (Accepted(existing, new Dictionary<string, string> { ["Idempotent-Replayed"] = "true" }), existing.Id);
             }
         }
 
-        var (submitted, conflict) = await runner.SubmitAsync(record, cancellationToken).ConfigureAwait(false);
+        var (submitted, conflict) = await operations.SubmitAsync(record, cancellationToken).ConfigureAwait(false);
         if (conflict)
         {
             return (ApiResults.Problem(409, "already-running", "Another operation on this database is running",
@@ -350,12 +401,12 @@ public sealed partial class SbkApi
         return (Accepted(submitted), submitted.Id);
     }
 
-    private async Task<OperationRecord> WaitForRecordAsync(string id, CancellationToken cancellationToken)
+    private static async Task<OperationRecord> WaitForRecordAsync(IOperationService operations, string id, CancellationToken cancellationToken)
     {
         // The reservation is written just before the record: wait a moment for a concurrent twin.
         for (var i = 0; i < 50; i++)
         {
-            if (await runner.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } record)
+            if (await operations.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } record)
             {
                 return record;
             }
@@ -366,15 +417,15 @@ public sealed partial class SbkApi
         throw new SbkException(SbkErrorKind.Failed, "An operation with this Idempotency-Key was reserved but never recorded; send the request again with a new key.", isTransient: true);
     }
 
-    private async Task<(ApiResponse, string?)> ApproveAsync(string id, ApiCaller caller, CancellationToken cancellationToken)
+    private async Task<(ApiResponse, string?)> ApproveAsync(IOperationService operations, string id, ApiCaller caller, CancellationToken cancellationToken)
     {
-        var record = await FindOperationAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await FindOperationAsync(operations, id, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             return (OperationNotFound(), null);
         }
 
-        if (record.Status != "awaiting-approval")
+        if (record.Status != OperationStatus.AwaitingApproval)
         {
             return (ApiResults.Problem(409, "not-awaiting-approval", "Nothing to approve", $"Operation {record.Id} is {record.Status}; only restores into real databases wait for approval."), record.Id);
         }
@@ -385,21 +436,49 @@ public sealed partial class SbkApi
                 $"{caller.Name} started this restore into '{record.Target}'; a different caller must approve it."), record.Id);
         }
 
-        var (approved, conflict) = await runner.ApproveAsync(record, caller.Name, cancellationToken).ConfigureAwait(false);
-        return conflict
-            ? (ApiResults.Problem(409, "already-running", "Another operation on this database is running", $"Operation {approved.Id} on '{approved.Database}' is {approved.Status}; approve again when it has ended."), record.Id)
+        var (approved, conflict) = await operations.ApproveAsync(record, caller.Name, cancellationToken).ConfigureAwait(false);
+        if (conflict)
+        {
+            return (ApiResults.Problem(409, "already-running", "Another operation on this database is running", $"Operation {approved.Id} on '{approved.Database}' is {approved.Status}; approve again when it has ended."), record.Id);
+        }
+
+        return approved.Status == OperationStatus.Expired
+            ? (ApiResults.Problem(409, "expired", "Too late to approve", $"Operation {record.Id} waited for approval until {record.ApprovalDeadline:u} and expired; nothing was changed. Start the restore again."), record.Id)
             : (Accepted(approved), approved.Id);
     }
 
-    private async Task<(ApiResponse, string?)> OperationAsync(string id, CancellationToken cancellationToken)
+    private static async Task<(ApiResponse, string?)> RejectAsync(IOperationService operations, string id, ApiCaller caller, CancellationToken cancellationToken)
     {
-        var record = await FindOperationAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await FindOperationAsync(operations, id, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             return (OperationNotFound(), null);
         }
 
-        if (record is { Kind: "verification", Status: "succeeded" } && record.Result is { } result
+        if (record.Status != OperationStatus.AwaitingApproval)
+        {
+            return (ApiResults.Problem(409, "not-awaiting-approval", "Nothing to reject", $"Operation {record.Id} is {record.Status}; only restores waiting for approval can be rejected."), record.Id);
+        }
+
+        var rejected = await operations.RejectAsync(record, caller.Name, cancellationToken).ConfigureAwait(false);
+        return (ApiResults.Ok(rejected.View(StatusUrl(rejected.Id))), rejected.Id);
+    }
+
+    private async Task<(ApiResponse, string?)> OperationAsync(IOperationService operations, string id, CancellationToken cancellationToken)
+    {
+        var record = await FindOperationAsync(operations, id, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return (OperationNotFound(), null);
+        }
+
+        if (record.IsFinished)
+        {
+            // The operation may have ended in another process (a Durable activity): whoever learns it ended lists afresh.
+            InvalidateReads();
+        }
+
+        if (record is { Kind: OperationKinds.Verification, Status: OperationStatus.Succeeded } && record.Result is { } result
             && Enum.TryParse<VerificationLevel>(result.GetProperty("level").GetString(), ignoreCase: true, out var level))
         {
             // The full report (tables, counts, checks) is sealed beside the backup; it is opened for this authenticated caller only.
@@ -412,8 +491,46 @@ public sealed partial class SbkApi
         return (ApiResults.Ok(record.View(StatusUrl(record.Id))), null);
     }
 
-    private async Task<OperationRecord?> FindOperationAsync(string id, CancellationToken cancellationToken) =>
-        id.StartsWith("op-", StringComparison.Ordinal) && BackupId.IsValid(id[3..]) ? await runner.GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
+    private static async Task<OperationRecord?> FindOperationAsync(IOperationService operations, string id, CancellationToken cancellationToken) =>
+        IsOperationId(id) ? await operations.GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
+
+    private static bool IsOperationId(string id) =>
+        (id.StartsWith("op-", StringComparison.Ordinal) && BackupId.IsValid(id[3..])) || (id.StartsWith("drill-", StringComparison.Ordinal) && BackupId.IsValid(id["drill-".Length..]));
+
+    private async Task<(ApiResponse, string?)> ListDrillsAsync(CancellationToken cancellationToken)
+    {
+        var list = await drills.ListAsync(cancellationToken).ConfigureAwait(false);
+        return (ApiResults.Ok(new { items = list.Take(50).Select(d => new { drillId = d.DrillId, startedAt = d.StartedAt, passed = d.Passed, databases = d.Databases, reportUrl = "/api/drills/" + d.DrillId }) }), null);
+    }
+
+    private async Task<(ApiResponse, string?)> DrillAsync(IOperationService operations, string id, string format, CancellationToken cancellationToken)
+    {
+        if (format is not ("json" or "md" or "html"))
+        {
+            throw Bad("bad-format", "format is json, md or html.");
+        }
+
+        if (!id.StartsWith("drill-", StringComparison.Ordinal) || !BackupId.IsValid(id["drill-".Length..]))
+        {
+            return (ApiResults.Problem(404, "drill-not-found", "No such drill", "Drill ids look like drill-20261121T084627Z-k3f9x2; GET /api/drills lists them."), null);
+        }
+
+        try
+        {
+            var text = await drills.ReadAsync(id, format, cancellationToken).ConfigureAwait(false);
+            return (format == "json"
+                ? new ApiResponse(200, Encoding.UTF8.GetBytes(text), "application/json; charset=utf-8", new Dictionary<string, string>())
+                : new ApiResponse(200, Encoding.UTF8.GetBytes(text), format == "md" ? "text/markdown; charset=utf-8" : "text/html; charset=utf-8",
+                    new Dictionary<string, string> { ["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:", ["X-Content-Type-Options"] = "nosniff" }), null);
+        }
+        catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
+        {
+            // Not stored yet: a drill that is still running answers with its status.
+            return await operations.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } running
+                ? (ApiResults.Ok(running.View(StatusUrl(running.Id)), running.IsFinished ? 200 : 202, new Dictionary<string, string> { ["Retry-After"] = "30" }), running.Id)
+                : (ApiResults.Problem(404, "drill-not-found", "No such drill", $"There is no drill {id}; GET /api/drills lists them."), null);
+        }
+    }
 
     private async Task<(ApiResponse, string?)> ListAsync(ApiRequest request, CancellationToken cancellationToken)
     {

@@ -1,6 +1,6 @@
 namespace ServerlessBackup.Catalog;
 
-/// <summary>The chat-ops HTTP API (<c>sbk serve</c>, and the Functions host later).</summary>
+/// <summary>The chat-ops HTTP API (<c>sbk serve</c> and the Functions app).</summary>
 public sealed class ApiOptions
 {
     /// <summary>The callers, each with a name (it appears in the audit log) and the secret holding its key.</summary>
@@ -22,8 +22,11 @@ public sealed class ApiOptions
     /// </summary>
     public double CacheSeconds { get; set; } = 2;
 
-    /// <summary>Operations (backups, restores, verifications) running at once. Default 2.</summary>
+    /// <summary>Operations (backups, restores, verifications) running at once in <c>sbk serve</c>. Default 2.</summary>
     public int MaxConcurrentOperations { get; set; } = 2;
+
+    /// <summary>How long a restore into a real database waits for its second approver before it expires, hours. Default 24.</summary>
+    public double ApprovalTimeoutHours { get; set; } = 24;
 }
 
 /// <summary>One API caller.</summary>

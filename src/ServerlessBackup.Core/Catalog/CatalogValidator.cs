@@ -108,6 +108,23 @@ public static partial class CatalogValidator
             problems.Add("Api:Keys: every caller needs its own Name (the audit log and the second-approver rule tell callers apart by it)");
         }
 
+        foreach (var (where, schedule) in new[] { ("RunDueSchedule", options.RunDueSchedule), ("MaintenanceSchedule", options.MaintenanceSchedule), ("DrillSchedule", options.DrillSchedule) })
+        {
+            if (!Schedules.CronSchedule.TryParse(schedule, out _, out var why))
+            {
+                problems.Add($"{where}: {why}");
+            }
+            else if (schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length != 6)
+            {
+                problems.Add($"{where} is a Functions timer schedule and needs six fields (second minute hour day month day-of-week), e.g. {SbkOptions.DefaultRunDueSchedule}");
+            }
+        }
+
+        if (options.Api.ApprovalTimeoutHours is <= 0 or > 24 * 30)
+        {
+            problems.Add("Api:ApprovalTimeoutHours must be more than 0 and at most 720 (30 days)");
+        }
+
         if (options.MaxParallelBackups is < 1 or > 32)
         {
             problems.Add("MaxParallelBackups must be between 1 and 32");

@@ -10,6 +10,7 @@ using ServerlessBackup.Notify;
 using ServerlessBackup.Restore;
 using ServerlessBackup.Schedules;
 using ServerlessBackup.Verify;
+using ServerlessBackup.Workflows;
 
 namespace ServerlessBackup.Drills;
 
@@ -77,56 +78,11 @@ public sealed class DrillEngine
     public Task<(DrillReport Report, WorkflowHistory History)> RunAsync(DrillInput input, Action<object?>? onStatus = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return InProcessWorkflowRuntime.RunAsync(context => DrillWorkflow.RunAsync(context, input), Activities(), time, loggers, onStatus, cancellationToken);
+        return InProcessWorkflowRuntime.RunAsync(input.DrillId, context => DrillWorkflow.RunAsync(context, input), Activities.Register(new WorkflowActivities()), time, loggers, onStatus, cancellationToken);
     }
 
-    /// <summary>The activities by name. Each deserializes its input and calls the engine.</summary>
-    public IReadOnlyDictionary<string, Func<string, CancellationToken, Task<object?>>> Activities() => new Dictionary<string, Func<string, CancellationToken, Task<object?>>>
-    {
-        [DrillWorkflow.FindBackup] = async (json, ct) =>
-        {
-            var target = Read<DrillTarget>(json);
-            var details = await backups.ShowAsync(target.Database, target.Backup, ct).ConfigureAwait(false);
-            return new DrillBackup(details.Manifest.BackupId, details.Manifest.SnapshotTime, details.Manifest.Archive.Length);
-        },
-        [DrillWorkflow.Restore] = async (json, ct) =>
-        {
-            var input = Read<DrillRestoreInput>(json);
-            var result = await restores.RestoreAsync(new RestoreRequest { Database = input.Database, Backup = input.BackupId }, null, ct).ConfigureAwait(false);
-            var t = result.Timings;
-            return new DrillRestoreOutput(result.Target, t.Download, t.Decrypt, t.Restore, t.Total, result.Bytes);
-        },
-        [DrillWorkflow.Verify] = async (json, ct) =>
-        {
-            var input = Read<DrillVerifyInput>(json);
-            var checks = await restores.CheckScratchAsync(input.Database, input.BackupId, input.ScratchDatabase, input.Level, ct).ConfigureAwait(false);
-            return new DrillVerifyOutput(checks.Passed, checks.Checks, checks.RowsVerified, Math.Round(checks.Elapsed.TotalSeconds, 3));
-        },
-        [DrillWorkflow.DropScratch] = async (json, ct) =>
-        {
-            var input = Read<DrillDropInput>(json);
-            try
-            {
-                await restores.DropScratchAsync(input.ScratchDatabase, ct).ConfigureAwait(false);
-            }
-            catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
-            {
-                // Already gone: dropping is idempotent.
-            }
-
-            return true;
-        },
-        [DrillWorkflow.LoadTrend] = async (json, ct) => await LoadTrendAsync(Read<DrillHistoryInput>(json), ct).ConfigureAwait(false),
-        [DrillWorkflow.SaveReport] = async (json, ct) => await SaveAsync(Read<DrillReport>(json), ct).ConfigureAwait(false),
-        [DrillWorkflow.Notify] = async (json, ct) =>
-        {
-            var report = Read<DrillReport>(json);
-            var failed = report.Databases.Where(d => d.Outcome != DrillOutcome.Passed).Select(d => $"{d.Database}: {d.Outcome} ({string.Join("; ", d.Reasons.Take(2))})");
-            return await notifier.NotifyAsync(new Notification("drill-report", null, $"Restore drill {report.DrillId}: {report.Passed} of {report.Databases.Count} databases passed",
-                report.AllPassed ? "Every database restored, verified, and met its RTO and RPO objectives." : string.Join("\n", failed),
-                $"sbk drill show {report.DrillId}", report.FinishedAt), ct).ConfigureAwait(false);
-        },
-    };
+    /// <summary>The drill's activities (the Functions app binds each to an activity trigger).</summary>
+    public DrillActivities Activities => new(this, backups, restores, notifier);
 
     /// <summary>
     /// Stores the report sealed (it names tables and counts rows, which storage readers must not
@@ -211,7 +167,7 @@ public sealed class DrillEngine
         return JsonSerializer.Deserialize<DrillReport>(plain, InProcessWorkflowRuntime.Json)!;
     }
 
-    private async Task<List<DrillTrendPoint>> LoadTrendAsync(DrillHistoryInput input, CancellationToken cancellationToken)
+    internal async Task<List<DrillTrendPoint>> LoadTrendAsync(DrillHistoryInput input, CancellationToken cancellationToken)
     {
         var points = new List<DrillTrendPoint>();
         foreach (var (drillId, _, _, _) in (await ListAsync(cancellationToken).ConfigureAwait(false)).Where(d => d.DrillId != input.DrillId).Take(8))
@@ -224,5 +180,4 @@ public sealed class DrillEngine
         return points.OrderBy(p => p.StartedAt).ThenBy(p => p.Database, StringComparer.Ordinal).ToList();
     }
 
-    private static T Read<T>(string json) => JsonSerializer.Deserialize<T>(json, InProcessWorkflowRuntime.Json) ?? throw new ArgumentException($"The activity input is not a {typeof(T).Name}.");
 }

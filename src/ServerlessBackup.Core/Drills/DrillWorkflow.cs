@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using ServerlessBackup.Workflows;
 
 namespace ServerlessBackup.Drills;
 

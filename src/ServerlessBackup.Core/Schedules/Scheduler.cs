@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,10 +11,9 @@ using ServerlessBackup.Storage;
 namespace ServerlessBackup.Schedules;
 
 /// <summary>
-/// The catalog that runs itself: which databases are due, backing them up with bounded
-/// parallelism (one failure never stops the others), recording each attempt, notifying failures,
-/// and each database's freshness against its recovery point objective. These are the entry points
-/// the Functions timer calls.
+/// The catalog that runs itself: which databases are due, backing one up with its side effects
+/// (the attempt recorded, the team notified of a failure), and each database's freshness against
+/// its recovery point objective. <see cref="RunDue"/> backs up every due database.
 /// </summary>
 public sealed class Scheduler
 {
@@ -107,45 +105,6 @@ public sealed class Scheduler
     }
 
     /// <summary>
-    /// Backs up every due database, at most <paramref name="maxParallel"/> (default
-    /// MaxParallelBackups) at once, and reports each result; one failure never stops the others.
-    /// </summary>
-    public async Task<IReadOnlyList<RunDueResult>> RunDueAsync(int? maxParallel = null, bool dryRun = false, CancellationToken cancellationToken = default)
-    {
-        var checks = await GetDueAsync(cancellationToken).ConfigureAwait(false);
-        using var gate = new SemaphoreSlim(maxParallel ?? options.MaxParallelBackups);
-        var tasks = checks.Select(async check =>
-        {
-            if (!check.Due)
-            {
-                return new RunDueResult(check.Database, "not-due", check.Reason, null, null, null);
-            }
-
-            if (dryRun)
-            {
-                return new RunDueResult(check.Database, "would-back-up", check.Reason, null, null, null);
-            }
-
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            var clock = Stopwatch.StartNew();
-            try
-            {
-                var manifest = await BackupAsync(check.Database, null, null, cancellationToken).ConfigureAwait(false);
-                return new RunDueResult(check.Database, "backed-up", check.Reason, manifest.BackupId, null, Math.Round(clock.Elapsed.TotalSeconds, 1));
-            }
-            catch (SbkException ex)
-            {
-                return new RunDueResult(check.Database, "failed", check.Reason, null, SecretRedactor.Redact(ex.Message), Math.Round(clock.Elapsed.TotalSeconds, 1));
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
-        return await Task.WhenAll(tasks).ConfigureAwait(false);
-    }
-
-    /// <summary>
     /// Backs up one database like <see cref="BackupEngine.BackupAsync"/>, and also records the
     /// attempt (status reads it) and notifies the team when it fails.
     /// </summary>
@@ -157,11 +116,13 @@ public sealed class Scheduler
             await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), true, manifest.BackupId, null)).ConfigureAwait(false);
             return manifest;
         }
-        catch (SbkException ex) when (options.Databases.ContainsKey(database))
+        catch (Exception ex) when (options.Databases.ContainsKey(database) && ex is not OperationCanceledException && !(ex is SbkException { Kind: SbkErrorKind.AlreadyRunning }))
         {
-            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), false, null, ex.Kind.ToString())).ConfigureAwait(false);
+            // Every failure counts, not only the engine's own: status must say FAILING after an I/O error too.
+            var kind = ex is SbkException sbk ? sbk.Kind.ToString() : "Failed";
+            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), false, null, kind)).ConfigureAwait(false);
             await notifier.NotifyAsync(new Notification("backup-failed", database, $"Backup of '{database}' failed",
-                SecretRedactor.Redact(ex.Message), $"sbk backup {database}", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+                SecretRedactor.Redact(ex is SbkException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}"), $"sbk backup {database}", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }

@@ -1,4 +1,4 @@
-namespace ServerlessBackup.Drills;
+namespace ServerlessBackup.Workflows;
 
 /// <summary>How often an activity is tried (Durable's <c>RetryPolicy</c>: attempts, first interval, backoff).</summary>
 /// <param name="MaxAttempts">Attempts in all, the first included.</param>

@@ -1,4 +1,4 @@
-namespace ServerlessBackup.Drills;
+namespace ServerlessBackup.Workflows;
 
 /// <summary>
 /// What a workflow run did, in order: every call it scheduled (activity or timer, with its input as
@@ -7,6 +7,9 @@ namespace ServerlessBackup.Drills;
 /// </summary>
 public sealed class WorkflowHistory
 {
+    /// <summary>The workflow instance's id.</summary>
+    public string InstanceId { get; init; } = "replay";
+
     /// <summary>When the run started (the first value of CurrentUtcDateTime).</summary>
     public DateTimeOffset StartedAt { get; init; }
 

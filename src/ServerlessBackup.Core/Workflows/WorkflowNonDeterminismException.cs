@@ -1,4 +1,4 @@
-namespace ServerlessBackup.Drills;
+namespace ServerlessBackup.Workflows;
 
 /// <summary>A replay made a different call than the recorded run: the workflow is not deterministic.</summary>
 public sealed class WorkflowNonDeterminismException : Exception

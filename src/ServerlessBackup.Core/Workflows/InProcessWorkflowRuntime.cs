@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Errors;
 
-namespace ServerlessBackup.Drills;
+namespace ServerlessBackup.Workflows;
 
 /// <summary>
 /// Runs a workflow in this process the way Durable Functions would: the workflow's code runs on
@@ -23,7 +23,8 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
 
     private readonly BlockingCollection<Action> queue = [];
     private readonly Dictionary<int, Action<DeliveredCompletion>> pending = [];
-    private readonly IReadOnlyDictionary<string, Func<string, CancellationToken, Task<object?>>>? activities;
+    private readonly WorkflowActivities? activities;
+    private readonly string instanceId;
     private readonly WorkflowHistory? replay;
     private readonly TimeProvider time;
     private readonly ILoggerFactory loggers;
@@ -32,15 +33,16 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
     private DateTimeOffset now;
     private Exception? failure;
 
-    private InProcessWorkflowRuntime(IReadOnlyDictionary<string, Func<string, CancellationToken, Task<object?>>>? activities, WorkflowHistory? replay, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    private InProcessWorkflowRuntime(string instanceId, WorkflowActivities? activities, WorkflowHistory? replay, TimeProvider time, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
+        this.instanceId = instanceId;
         this.activities = activities;
         this.replay = replay;
         this.time = time;
         this.loggers = loggers ?? NullLoggerFactory.Instance;
         this.cancellationToken = cancellationToken;
         now = replay?.StartedAt ?? time.GetUtcNow();
-        History = new WorkflowHistory { StartedAt = now };
+        History = new WorkflowHistory { InstanceId = instanceId, StartedAt = now };
     }
 
     /// <summary>What this run did.</summary>
@@ -50,19 +52,23 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
     public event Action<object?>? StatusChanged;
 
     /// <inheritdoc />
+    public override string InstanceId => instanceId;
+
+    /// <inheritdoc />
     public override DateTimeOffset CurrentUtcDateTime => now;
 
     /// <inheritdoc />
     public override bool IsReplaying => replay is not null;
 
-    /// <summary>Runs <paramref name="workflow"/>, executing activities from <paramref name="activities"/> by name.</summary>
-    public static async Task<(T Result, WorkflowHistory History)> RunAsync<T>(Func<WorkflowContext, Task<T>> workflow,
-        IReadOnlyDictionary<string, Func<string, CancellationToken, Task<object?>>> activities, TimeProvider? time = null, ILoggerFactory? loggers = null,
+    /// <summary>Runs <paramref name="workflow"/> as instance <paramref name="instanceId"/>, executing activities from <paramref name="activities"/> by name.</summary>
+    public static async Task<(T Result, WorkflowHistory History)> RunAsync<T>(string instanceId, Func<WorkflowContext, Task<T>> workflow,
+        WorkflowActivities activities, TimeProvider? time = null, ILoggerFactory? loggers = null,
         Action<object?>? onStatus = null, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentNullException.ThrowIfNull(activities);
-        var runtime = new InProcessWorkflowRuntime(activities, null, time ?? TimeProvider.System, loggers, cancellationToken);
+        var runtime = new InProcessWorkflowRuntime(instanceId, activities, null, time ?? TimeProvider.System, loggers, cancellationToken);
         if (onStatus is not null)
         {
             runtime.StatusChanged += onStatus;
@@ -78,7 +84,7 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
     {
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentNullException.ThrowIfNull(history);
-        var runtime = new InProcessWorkflowRuntime(null, history, TimeProvider.System, null, CancellationToken.None);
+        var runtime = new InProcessWorkflowRuntime(history.InstanceId, null, history, TimeProvider.System, null, CancellationToken.None);
         return Task.Factory.StartNew(() => runtime.Pump(workflow), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -194,7 +200,7 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
     {
         string? result = null;
         string? error = null;
-        if (!activities!.TryGetValue(name, out var activity))
+        if (!activities!.TryGet(name, out var activity))
         {
             error = $"There is no activity named '{name}'.";
         }
@@ -205,16 +211,14 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
             {
                 try
                 {
-                    var output = await activity(inputJson, cancellationToken).ConfigureAwait(false);
-                    result = JsonSerializer.Serialize(output, Json);
+                    result = await activity(inputJson, cancellationToken).ConfigureAwait(false);
                     break;
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    var transient = ex is not SbkException || ((SbkException)ex).IsTransient;
-                    if (attempt >= retry.MaxAttempts || !transient)
+                    if (attempt >= retry.MaxAttempts || !WorkflowActivities.IsRetryable(ex))
                     {
-                        error = SecretRedactor.Redact(ex is SbkException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
+                        error = SecretRedactor.Redact(ex is SbkException or TransientActivityException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
                         break;
                     }
 
