@@ -288,6 +288,42 @@ public abstract class ApiSuite
     }
 
     [Fact]
+    public async Task A_drill_started_over_HTTP_runs_and_its_report_reads_as_JSON_Markdown_and_HTML()
+    {
+        await using var s = await StartAsync();
+        var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
+        await s.PollAsync(backup.GetProperty("operationId").GetString()!);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = new[] { "shop" }, level = "archive" })).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = new[] { "nosuch" } })).Status);
+        var (status, started, response) = await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = new[] { "shop" }, level = "census", deadlineMinutes = 30 });
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var drillId = started.GetProperty("operationId").GetString()!;
+        Assert.StartsWith("drill-", drillId, StringComparison.Ordinal);
+        Assert.Equal("/api/drills/" + drillId, started.GetProperty("reportUrl").GetString());
+        var done = await s.PollAsync(drillId);
+        Assert.True(done.GetProperty("status").GetString() == "succeeded", done.GetRawText());
+        Assert.Equal(1, done.GetProperty("result").GetProperty("passed").GetInt32());
+
+        var (jsonStatus, report, _) = await s.SendAsync(HttpMethod.Get, $"/api/drills/{drillId}");
+        Assert.Equal(HttpStatusCode.OK, jsonStatus);
+        Assert.Equal("Passed", report.GetProperty("databases")[0].GetProperty("outcome").GetString());
+        var (mdStatus, _, md) = await s.SendAsync(HttpMethod.Get, $"/api/drills/{drillId}?format=md");
+        Assert.Equal(HttpStatusCode.OK, mdStatus);
+        Assert.Equal("text/markdown", md.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("1 of 1", await md.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var (htmlStatus, _, html) = await s.SendAsync(HttpMethod.Get, $"/api/drills/{drillId}?format=html");
+        Assert.Equal(HttpStatusCode.OK, htmlStatus);
+        Assert.Equal("text/html", html.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("default-src 'none'", string.Join(" ", html.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Get, $"/api/drills/{drillId}?format=pdf")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await s.SendAsync(HttpMethod.Get, "/api/drills/drill-20200101T000000Z-aaaaaa")).Status);
+        var (_, list, _) = await s.SendAsync(HttpMethod.Get, "/api/drills");
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), d => d.GetProperty("drillId").GetString() == drillId);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.SendAsync(HttpMethod.Get, $"/api/drills/{drillId}", key: null)).Status);
+    }
+
+    [Fact]
     public async Task Two_hundred_hostile_requests_get_4xx_problems_and_the_server_stays_healthy()
     {
         await using var s = await StartAsync();

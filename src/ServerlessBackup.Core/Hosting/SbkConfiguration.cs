@@ -49,15 +49,20 @@ public static class SbkConfiguration
     /// </summary>
     /// <param name="configuration">The catalog's configuration (its root, or the Functions app's <c>Sbk</c> section).</param>
     /// <param name="source">Where it came from, for messages ("sbk.json and SBK_* variables", "app settings Sbk__*").</param>
-    /// <param name="strict">Refuse settings sbk does not read.</param>
+    /// <param name="strict">Refuse settings sbk does not read (each one named, as a path such as <c>Databases:app:Shedule</c>).</param>
     /// <exception cref="SbkException">Kind Configuration, listing every problem and naming each setting.</exception>
     public static SbkOptions Bind(IConfiguration configuration, string source, bool strict = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (strict && UnknownSettings(configuration, typeof(SbkOptions), string.Empty).ToList() is { Count: > 0 } unknown)
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"The configuration in {source} has {unknown.Count} setting(s) sbk does not read (a typo?): {string.Join(", ", unknown)}. See README.md, 'Configuration', for the names.");
+        }
+
         SbkOptions options;
         try
         {
-            options = configuration.Get<SbkOptions>(b => b.ErrorOnUnknownConfiguration = strict) ?? new SbkOptions();
+            options = configuration.Get<SbkOptions>() ?? new SbkOptions();
         }
         catch (InvalidOperationException ex)
         {
@@ -67,5 +72,46 @@ public static class SbkConfiguration
 
         CatalogValidator.Validate(options, source);
         return options;
+    }
+
+    /// <summary>The configuration keys under <paramref name="path"/> that name no property of <paramref name="type"/> (recursively).</summary>
+    private static IEnumerable<string> UnknownSettings(IConfiguration section, Type type, string path)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var where = path.Length == 0 ? child.Key : $"{path}:{child.Key}";
+            Type? childType;
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            {
+                childType = type.GetGenericArguments()[1];
+            }
+            else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+            {
+                childType = int.TryParse(child.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _) ? type.GetGenericArguments()[0] : null;
+            }
+            else
+            {
+                childType = type.GetProperty(child.Key, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is { CanWrite: true } property ? property.PropertyType : null;
+            }
+
+            if (childType is null)
+            {
+                yield return where;
+                continue;
+            }
+
+            childType = Nullable.GetUnderlyingType(childType) ?? childType;
+            if (childType.IsClass && childType != typeof(string) && childType != typeof(Uri))
+            {
+                foreach (var unknown in UnknownSettings(child, childType, where))
+                {
+                    yield return unknown;
+                }
+            }
+            else if (child.GetChildren().Any())
+            {
+                yield return where + ":" + child.GetChildren().First().Key;
+            }
+        }
     }
 }

@@ -74,7 +74,7 @@ internal sealed class FunctionsTestHost : IAsyncDisposable
     }
 
     /// <summary>Composes the worker's services as Program does (options given, so tests control the catalog) and starts the Durable runtime.</summary>
-    public static async Task<FunctionsTestHost> StartAsync(SbkOptions options, Action<IServiceCollection>? configure = null)
+    public static async Task<FunctionsTestHost> StartAsync(SbkOptions options, Action<IServiceCollection>? configure = null, Func<string, ITaskOrchestrator, ITaskOrchestrator>? wrapOrchestrator = null)
     {
         var collection = new ServiceCollection();
         collection.AddSingleton(options);
@@ -91,7 +91,8 @@ internal sealed class FunctionsTestHost : IAsyncDisposable
                 {
                     case "orchestrationTrigger":
                         Assert.True(OrchestrationInputs.TryGetValue(f.Name, out var inputType), $"The orchestration {f.Name} has no input type in FunctionsTestHost.OrchestrationInputs.");
-                        registry.AddOrchestrator(f.Name, new FunctionOrchestrator(method, inputType));
+                        ITaskOrchestrator orchestrator = new FunctionOrchestrator(method, inputType!);
+                        registry.AddOrchestrator(f.Name, wrapOrchestrator?.Invoke(f.Name, orchestrator) ?? orchestrator);
                         break;
                     case "activityTrigger":
                         registry.AddActivity(f.Name, new FunctionActivity(method, provider));

@@ -55,6 +55,14 @@ internal sealed class TestCatalog : IDisposable
         return this;
     }
 
+    /// <summary>Backups go to a new container in Azurite (as in Azure), its connection string in the secret 'azurite'.</summary>
+    public async Task<TestCatalog> WithAzuriteStoreAsync()
+    {
+        await Secrets.SetSecretAsync("azurite", TestServers.AzuriteConnectionString());
+        Options.Store = new StoreOptions { Kind = StoreKind.AzureBlob, ConnectionStringSecret = "azurite", Container = "t" + Guid.NewGuid().ToString("N")[..20] };
+        return this;
+    }
+
     /// <summary>Writes sbk.json for CLI tests (file store, local secrets).</summary>
     public string WriteConfig()
     {
