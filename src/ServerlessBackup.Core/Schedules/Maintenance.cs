@@ -56,6 +56,12 @@ public sealed class Maintenance
         {
             var statuses = await scheduler.GetStatusAsync(cancellationToken).ConfigureAwait(false);
             unhealthy = statuses.Count(s => s.State != FreshnessState.Ok);
+            foreach (var s in statuses.Where(s => s.State != FreshnessState.Ok))
+            {
+                // The marker is what the deployment's "database late" alert searches for (infra/modules/monitoring.bicep).
+                logger.LogWarning("[sbk.database-late] {Database} is {State}: {Summary}", s.Database, s.State.ToString().ToUpperInvariant(), s.Summary);
+            }
+
             notified = await scheduler.NotifyUnhealthyAsync(statuses, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
 

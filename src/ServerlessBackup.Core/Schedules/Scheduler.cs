@@ -120,6 +120,8 @@ public sealed class Scheduler
         {
             // Every failure counts, not only the engine's own: status must say FAILING after an I/O error too.
             var kind = ex is SbkException sbk ? sbk.Kind.ToString() : "Failed";
+            // The marker is what the deployment's "backup failed" alert searches for (infra/modules/monitoring.bicep).
+            logger.LogError("[sbk.backup-failed] Backup of {Database} failed ({Kind}): {Message}", database, kind, SecretRedactor.Redact(ex.Message));
             await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), false, null, kind)).ConfigureAwait(false);
             await notifier.NotifyAsync(new Notification("backup-failed", database, $"Backup of '{database}' failed",
                 SecretRedactor.Redact(ex is SbkException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}"), $"sbk backup {database}", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
