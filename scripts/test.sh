@@ -36,6 +36,7 @@ start_postgres "$PG17_BIN" "$RUN/pg17" "$SBK_TEST_PG17_PORT" "$SBK_TEST_PG_PASSW
 start_azurite "$RUN/azurite" "$AZURITE_PORT"
 
 log "building and running the tests"
+log "note: Azurite implements neither immutability policies, legal holds nor blob versioning; the store tests check that sbk says so, and the infra tests check the deployment turns them on"
 set +e
 dotnet test "$SBK_ROOT/ServerlessBackup.sln" -c Release -nologo --logger "trx;LogFilePrefix=results" \
   --results-directory "$RUN/results" "$@" 2>&1 | tee "$RUN/test.log"

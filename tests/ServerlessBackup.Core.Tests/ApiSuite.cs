@@ -112,7 +112,6 @@ public abstract class ApiSuite
         options.Api.Keys.Add(new ApiKeyOptions { Name = "bob", KeySecret = "key-bob" });
         options.Api.SlackSigningSecret = "slack-signing";
         configure?.Invoke(catalog);
-        await Hosting.ServiceCollectionExtensions.CreateStore(options, catalog.Directory, catalog.Secrets, () => throw new InvalidOperationException()).EnsureCreatedAsync();
         var (http, services, host) = await StartHostAsync(options, catalog.Directory);
         return new Server { Catalog = catalog, Source = source, Host = host, Services = services, Http = http };
     }

@@ -55,7 +55,7 @@ public sealed class BackupTests
         var (catalog, source) = await FixtureAsync();
         using var _ = catalog;
         await using var __ = source;
-        var engine = catalog.Engine(TestServers.NewAzuriteStore(new Storage.Azure.BlobStoreClientOptions { BlockSize = 1024 * 1024, Retry = { MaxRetries = 1 } }));
+        var engine = catalog.Engine(TestServers.NewAzuriteStore(new AzureBlobStoreOptions { BlockSize = 1024 * 1024 }));
 
         var manifest = await engine.BackupAsync("shop");
 

@@ -33,7 +33,7 @@ public sealed class CatalogValidationTests
             "Secrets:VaultUri is not an https:// vault address",
             "Databases:shop:ConnectionStringSecret is not a valid Key Vault secret name",
             "Notifications:Targets:0:UrlSecret looks like a URL",
-            "Databases:shop:Schedule: The schedule '0 0 25 * * *' is not a valid NCRONTAB expression: its hour field '25' is wrong",
+            "Databases:shop:Schedule: The schedule '0 0 25 * * *' is not a valid NCRONTAB expression: Hours: Value must be a number between 0 and 23",
             "Databases:shop:TimeZone 'Mars/Olympus' is not a known IANA time zone",
             "Databases:shop:Retention:Labels:emergency: give either KeepDays (more than 0) or KeepUntilReleased: true",
             "expects AtLeast but its Value is not a number",

@@ -2,7 +2,6 @@ using ServerlessBackup.Catalog;
 using ServerlessBackup.Dump;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Secrets;
-using ServerlessBackup.Storage.Azure;
 
 namespace ServerlessBackup.Tests;
 
@@ -41,12 +40,21 @@ public sealed class ConnectionStringTests
     }
 
     [Fact]
-    public void A_storage_connection_string_never_shows_its_key()
+    public async Task A_storage_connection_string_never_shows_its_key_in_the_store_description_or_an_error()
     {
-        var cs = BlobConnectionString.Parse("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY=;EndpointSuffix=core.windows.net", "x");
-        Assert.Equal(new Uri("https://acct.blob.core.windows.net"), cs.BlobEndpoint);
-        Assert.DoesNotContain("c2VjcmV0", cs.ToString(), StringComparison.Ordinal);
-        Assert.Throws<SbkException>(() => BlobConnectionString.Parse("AccountName=acct", "x"));
+        var secrets = new Secrets.LocalSecretStore(Path.Combine(Path.GetTempPath(), $"sbk-cs-{Guid.NewGuid():N}.json"), _ => null);
+        await secrets.SetSecretAsync("storage", "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY=;EndpointSuffix=core.windows.net");
+        await secrets.SetSecretAsync("garbled", "AccountKey=c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY=;nonsense");
+        var options = new SbkOptions { Store = new StoreOptions { Kind = StoreKind.AzureBlob, ConnectionStringSecret = "storage", Container = "backups" } };
+
+        var store = Hosting.ServiceCollectionExtensions.CreateStore(options, Path.GetTempPath(), secrets, () => throw new InvalidOperationException());
+        Assert.DoesNotContain("c2VjcmV0", store.Description, StringComparison.Ordinal);
+        options.Store.ConnectionStringSecret = "garbled";
+        var garbled = Hosting.ServiceCollectionExtensions.CreateStore(options, Path.GetTempPath(), secrets, () => throw new InvalidOperationException());
+        var ex = await Assert.ThrowsAsync<SbkException>(() => garbled.GetInfoAsync("x"));
+        Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
+        Assert.Contains("'garbled'", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -247,7 +247,6 @@ public sealed class FunctionsTests
         catalog.Options.Api.Keys.Add(new ApiKeyOptions { Name = "bob", KeySecret = "key-bob" });
         var databases = new List<TestDatabase>();
         await setup(catalog, databases);
-        await Hosting.ServiceCollectionExtensions.CreateStore(catalog.Options, catalog.Directory, catalog.Secrets, () => throw new InvalidOperationException()).EnsureCreatedAsync();
         var host = await FunctionsTestHost.StartAsync(catalog.Options, wrapOrchestrator: wrap);
         var app = new App { Catalog = catalog, Host = host };
         app.Databases.AddRange(databases);

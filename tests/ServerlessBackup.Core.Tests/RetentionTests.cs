@@ -3,6 +3,7 @@ using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Notify;
 using ServerlessBackup.Retention;
+using ServerlessBackup.Storage;
 using ServerlessBackup.Tests.Infrastructure;
 
 namespace ServerlessBackup.Tests;
@@ -221,5 +222,90 @@ public sealed class RetentionStallTests
         var note = Assert.Single(receiver.Requests);
         Assert.Contains("\"event\":\"retention-stalled\"", note.Body, StringComparison.Ordinal);
         Assert.Contains("has deleted nothing for 31 days", note.Body, StringComparison.Ordinal);
+    }
+}
+
+public sealed class RetentionImmutabilityTests
+{
+    /// <summary>
+    /// A real directory store with Azure's version-level immutability semantics layered on: every
+    /// archive is immutable for a while after it is written, and a delete of a protected object is
+    /// refused (Azurite implements neither immutability policies nor legal holds, so this is how
+    /// the retention side is exercised here).
+    /// </summary>
+    private sealed class ImmutableArchives(IObjectStore inner, DateTimeOffset immutableUntil, Func<string, bool> isProtected) : IObjectStore
+    {
+        public List<string> RefusedDeletes { get; } = [];
+
+        public string Description => inner.Description;
+
+        private ObjectInfo? Protect(ObjectInfo? info) => info is not null && isProtected(info.Key) ? info with { ImmutableUntil = immutableUntil } : info;
+
+        public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => inner.EnsureCreatedAsync(cancellationToken);
+
+        public Task<ObjectWriter> OpenWriteAsync(string key, CancellationToken cancellationToken = default) => inner.OpenWriteAsync(key, cancellationToken);
+
+        public Task<bool> PutAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default) =>
+            inner.PutAsync(key, content, overwrite, metadata, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, cancellationToken);
+
+        public async Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => Protect(await inner.GetInfoAsync(key, cancellationToken));
+
+        public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var item in inner.ListAsync(prefix, cancellationToken))
+            {
+                yield return Protect(item)!;
+            }
+        }
+
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+        {
+            if (isProtected(key))
+            {
+                RefusedDeletes.Add(key);
+                throw new Errors.SbkException(Errors.SbkErrorKind.Failed, $"'{key}' is immutable.");
+            }
+
+            return inner.DeleteAsync(key, cancellationToken);
+        }
+
+        public Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default) => inner.TryAcquireLockAsync(key, cancellationToken);
+
+        public Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default) => inner.TrySetLegalHoldAsync(key, hold, cancellationToken);
+    }
+
+    [Fact]
+    public async Task Retention_never_tries_to_delete_what_the_store_keeps_immutable_and_says_so_in_a_dry_run()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync("CREATE TABLE t (id int)");
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        catalog.Options.Databases["shop"].Retention = new RetentionOptions { Daily = 1, MinAgeHours = 0 };
+        var files = catalog.NewFileStore();
+        var ids = new List<string>();
+        foreach (var daysAgo in new[] { 20, 10, 2, 1 })
+        {
+            ids.Add((await new BackupEngine(catalog.Options, files, catalog.Secrets, new FixedTime(DateTimeOffset.UtcNow.AddDays(-daysAgo))).BackupAsync("shop")).BackupId);
+        }
+
+        // The two younger-than-a-week backups are still immutable; the older two are not.
+        var until = DateTimeOffset.UtcNow.AddDays(5);
+        var store = new ImmutableArchives(files, until, key => key.EndsWith("/archive", StringComparison.Ordinal) && (key.Contains(ids[2], StringComparison.Ordinal) || key.Contains(ids[3], StringComparison.Ordinal)));
+        var retention = new RetentionEngine(catalog.Options, catalog.Engine(store), new Notifier(catalog.Options.Notifications, catalog.Secrets));
+
+        var dry = Assert.Single(await retention.PruneAsync("shop", dryRun: true)).Decisions.ToDictionary(d => d.BackupId);
+        Assert.False(dry[ids[0]].Keep);
+        Assert.False(dry[ids[1]].Keep);
+        Assert.True(dry[ids[2]].Keep);
+        Assert.Contains("immutable until " + until.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), dry[ids[2]].Rule, StringComparison.Ordinal);
+
+        var report = Assert.Single(await retention.PruneAsync("shop"));
+
+        Assert.Equal(2, report.Deleted);
+        Assert.Empty(store.RefusedDeletes);
+        Assert.Equal([ids[3], ids[2]], (await catalog.Engine(files).ListAsync("shop")).Select(b => b.BackupId));
     }
 }

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Storage;
-using ServerlessBackup.Storage.Azure;
 using ServerlessBackup.Tests.Infrastructure;
 
 namespace ServerlessBackup.Tests;
@@ -118,6 +117,54 @@ public abstract class StoreConformanceTests
         await second.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_store_whose_container_does_not_exist_yet_reads_as_empty_and_its_first_write_creates_it()
+    {
+        var store = CreateStore(); // never created
+
+        Assert.Empty(await ToListAsync(store.ListAsync("")));
+        Assert.Empty(await ToListAsync(store.ListAsync("db/")));
+        Assert.Null(await store.GetInfoAsync("db/a"));
+        Assert.Equal(SbkErrorKind.NotFound, (await Assert.ThrowsAsync<SbkException>(() => store.OpenReadAsync("db/a"))).Kind);
+        Assert.False(await store.DeleteAsync("db/a"));
+        Assert.True(await store.PutAsync("db/a", "a"u8.ToArray(), overwrite: false));
+        Assert.Equal("a"u8.ToArray(), await ReadAllAsync(store, "db/a"));
+    }
+
+    [Fact]
+    public async Task A_lock_on_a_store_whose_container_does_not_exist_yet_is_granted()
+    {
+        var store = CreateStore(); // never created
+        await using var held = await store.TryAcquireLockAsync("db/lock");
+        Assert.NotNull(held);
+        Assert.Null(await store.TryAcquireLockAsync("db/lock"));
+    }
+
+    [Fact]
+    public async Task A_create_only_put_repeated_with_the_same_bytes_succeeds_as_the_retry_of_a_lost_answer_would()
+    {
+        var store = await StoreAsync();
+        Assert.True(await store.PutAsync("db/m.json", "same"u8.ToArray(), overwrite: false));
+        Assert.True(await store.PutAsync("db/m.json", "same"u8.ToArray(), overwrite: false));
+        Assert.False(await store.PutAsync("db/m.json", "other"u8.ToArray(), overwrite: false));
+        Assert.Equal("same"u8.ToArray(), await ReadAllAsync(store, "db/m.json"));
+    }
+
+    [Fact]
+    public async Task A_store_without_legal_holds_says_so_and_protects_nothing_it_cannot()
+    {
+        var store = await StoreAsync();
+        await store.PutAsync("db/held", "x"u8.ToArray(), overwrite: false);
+
+        // Neither a directory nor Azurite has legal holds (Azurite does not implement immutability policies, legal holds or
+        // versioning): the store must say so rather than pretend. Against Azure, a container with version-level immutability holds.
+        Assert.False(await store.TrySetLegalHoldAsync("db/held", true));
+        var info = await store.GetInfoAsync("db/held");
+        Assert.False(info!.LegalHold);
+        Assert.False(info.IsProtectedAt(DateTimeOffset.UtcNow));
+        Assert.True(await store.DeleteAsync("db/held"));
+    }
+
     [Theory]
     [InlineData("../escape")]
     [InlineData("/abs")]
@@ -163,12 +210,11 @@ public sealed class FileSystemStoreConformanceTests : StoreConformanceTests, IDi
 public sealed class AzuriteStoreConformanceTests : StoreConformanceTests
 {
     // Small blocks, ranges and pages so that every code path (parallel staging, ranged reads, continuation) runs.
-    protected override IObjectStore CreateStore() => TestServers.NewAzuriteStore(new BlobStoreClientOptions
+    protected override IObjectStore CreateStore() => TestServers.NewAzuriteStore(new AzureBlobStoreOptions
     {
         BlockSize = 1024 * 1024,
         DownloadRangeSize = 700 * 1024,
         ListPageSize = 2,
         MaxConcurrency = 3,
-        Retry = { MaxRetries = 1 },
     });
 }

@@ -22,12 +22,12 @@ internal sealed class HoldCommand : SbkCommand
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
         var name = parseResult.GetValue(database)!;
-        var id = release
+        var (id, storeHold) = release
             ? await context.Get<Retention.RetentionEngine>().ReleaseAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false)
             : await context.Get<Retention.RetentionEngine>().HoldAsync(name, parseResult.GetValue(backup)!, cancellationToken).ConfigureAwait(false);
         Interaction.WriteLine(release
-            ? $"Released backup {id} of '{name}': retention now decides whether it is kept (see: sbk prune {name} --dry-run)."
-            : $"Backup {id} of '{name}' is held: retention will not delete it until 'sbk release {name} {id}'.");
+            ? $"Released backup {id} of '{name}': retention now decides whether it is kept (see: sbk prune {name} --dry-run).{(storeHold ? " The store's legal hold on it is lifted." : string.Empty)}"
+            : $"Backup {id} of '{name}' is held: retention will not delete it until 'sbk release {name} {id}'. {(storeHold ? "The store holds it too (a legal hold): nobody can delete it until it is released." : "The store has no legal holds here (no version-level immutability on the container), so the hold is sbk's own record.")}");
         return ExitCodes.Ok;
     }
 }

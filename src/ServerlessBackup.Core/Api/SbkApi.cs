@@ -155,6 +155,13 @@ public sealed partial class SbkApi
         {
             response = await RouteAsync(request, operations, who, cancellationToken).ConfigureAwait(false);
         }
+        catch (SbkException ex) when (ex.InnerException is Azure.RequestFailedException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException or HttpRequestException)
+        {
+            // The server's own dependency failed (the store refused it, or is unreachable): not the caller's doing. Logged, with the detail.
+            logger.LogError("{Method} {Path}: the store failed: {Message}", request.Method, Clean(request.Path), SecretRedactor.Redact(ex.Message));
+            response = ApiResults.Problem(503, "unavailable", "The backup store is unavailable", "The server could not reach or use its backup store; it was logged. Try again later.",
+                new Dictionary<string, string> { ["Retry-After"] = "30" });
+        }
         catch (SbkException ex)
         {
             response = FromException(ex);

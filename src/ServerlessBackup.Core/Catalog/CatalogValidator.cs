@@ -33,6 +33,11 @@ public static partial class CatalogValidator
             problems.Add("Store:MaxConcurrency must be between 1 and 64");
         }
 
+        if (options.Store.ImmutabilityDays is < 0 or > 36500)
+        {
+            problems.Add("Store:ImmutabilityDays must be between 0 (off) and 36500");
+        }
+
         if (options.Secrets.Kind.Equals("KeyVault", StringComparison.OrdinalIgnoreCase))
         {
             if (options.Secrets.VaultUri is not { Scheme: "https" })

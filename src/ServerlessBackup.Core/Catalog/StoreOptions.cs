@@ -23,4 +23,11 @@ public sealed class StoreOptions
 
     /// <summary>AzureBlob: blocks uploaded or ranges downloaded at once. Default 4.</summary>
     public int MaxConcurrency { get; set; } = 4;
+
+    /// <summary>
+    /// AzureBlob: days a new backup's archive is immutable after it is written (a per-backup
+    /// time-based policy; the container needs version-level immutability). Default 0: only the
+    /// account's default policy, if any. Retention never deletes an immutable backup.
+    /// </summary>
+    public int ImmutabilityDays { get; set; }
 }

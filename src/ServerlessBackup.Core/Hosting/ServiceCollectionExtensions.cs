@@ -15,7 +15,7 @@ using ServerlessBackup.Retention;
 using ServerlessBackup.Schedules;
 using ServerlessBackup.Secrets;
 using ServerlessBackup.Storage;
-using ServerlessBackup.Storage.Azure;
+using Azure.Storage.Blobs;
 
 namespace ServerlessBackup.Hosting;
 
@@ -87,22 +87,41 @@ public static class ServiceCollectionExtensions
             return new FileSystemObjectStore(Path.GetFullPath(options.Store.Path, baseDirectory));
         }
 
-        var clientOptions = new BlobStoreClientOptions { BlockSize = options.Store.BlockSizeMiB * 1024 * 1024, MaxConcurrency = options.Store.MaxConcurrency };
+        var storeOptions = new AzureBlobStoreOptions
+        {
+            BlockSize = options.Store.BlockSizeMiB * 1024 * 1024,
+            DownloadRangeSize = options.Store.BlockSizeMiB * 1024 * 1024,
+            MaxConcurrency = options.Store.MaxConcurrency,
+            ImmutabilityDays = options.Store.ImmutabilityDays,
+            SignsWithConnectionString = options.Store.ConnectionStringSecret is not null,
+        };
         var where = options.Store.ServiceUri is { } uri ? $"{uri.GetLeftPart(UriPartial.Path).TrimEnd('/')}/{options.Store.Container}" : $"container '{options.Store.Container}'";
         return new DeferredObjectStore($"the Azure Blob {where}", async cancellationToken =>
         {
-            BlobStoreClient client;
+            var clientOptions = new BlobClientOptions();
+            clientOptions.Retry.MaxRetries = 5;
+            clientOptions.Retry.Mode = Azure.Core.RetryMode.Exponential;
+            clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(30);
+            BlobContainerClient container;
             if (options.Store.ConnectionStringSecret is { } secretName)
             {
                 var secret = await secrets.GetSecretAsync(secretName, null, cancellationToken).ConfigureAwait(false);
-                client = new BlobStoreClient(BlobConnectionString.Parse(secret.Reveal(), $"the secret '{secretName}'"), options.Store.Container, clientOptions);
+                try
+                {
+                    container = new BlobServiceClient(secret.Reveal(), clientOptions).GetBlobContainerClient(options.Store.Container);
+                }
+                catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
+                {
+                    // Never echo it: it is a credential.
+                    throw new Errors.SbkException(Errors.SbkErrorKind.Configuration, $"The secret '{secretName}' (Store:ConnectionStringSecret) does not hold a storage connection string sbk can use (DefaultEndpointsProtocol=https;AccountName=...;AccountKey=... or a SAS connection string). Store the account's connection string there.");
+                }
             }
             else
             {
-                client = new BlobStoreClient(options.Store.ServiceUri!, options.Store.Container, credential(), clientOptions);
+                container = new BlobContainerClient(new Uri($"{options.Store.ServiceUri!.GetLeftPart(UriPartial.Path).TrimEnd('/')}/{options.Store.Container}"), credential(), clientOptions);
             }
 
-            return new AzureBlobObjectStore(client);
+            return new AzureBlobObjectStore(container, storeOptions);
         });
     }
 }

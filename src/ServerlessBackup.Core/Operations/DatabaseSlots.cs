@@ -91,7 +91,14 @@ internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
 
         foreach (var key in old)
         {
-            await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Errors.SbkException)
+            {
+                // Best effort: an immutable store keeps them until their period ends; they only tell history.
+            }
         }
     }
 

@@ -57,13 +57,16 @@ public sealed class RetentionEngine
         var objects = await ObjectsByBackupAsync(database, cancellationToken).ConfigureAwait(false);
         var summaries = await backups.ListAsync(database, cancellationToken).ConfigureAwait(false);
         var candidates = summaries.Select(b => new RetentionCandidate(b.BackupId, b.StartedAt, b.Label,
-            objects.GetValueOrDefault(b.BackupId)?.Contains("hold") == true, objects.GetValueOrDefault(b.BackupId)?.Contains("released") == true, b.Verified is not null)).ToList();
+            objects.GetValueOrDefault(b.BackupId)?.ContainsKey("hold") == true, objects.GetValueOrDefault(b.BackupId)?.ContainsKey("released") == true, b.Verified is not null)).ToList();
         var decisions = rules is null
             ? candidates.Select(c => new RetentionDecision(c.BackupId, c.At, c.Label, true, "no retention rules for this database (everything is kept)")).ToList()
             : RetentionPolicy.Evaluate(candidates, rules, now, Scheduler.ZoneOf(entry));
 
+        // What the store itself protects (a legal hold, an immutability period) is never attempted: the store would refuse it anyway.
+        decisions = decisions.Select(d => d.Keep || Protection(objects.GetValueOrDefault(d.BackupId), now) is not { } why ? d : d with { Keep = true, Rule = why }).ToList();
+
         var safety = TimeSpan.FromHours(rules?.OrphanSafetyHours ?? 48);
-        var orphans = objects.Where(o => !o.Value.Contains("manifest.json") && BackupTime(o.Key) is { } at && now - at > safety).Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
+        var orphans = objects.Where(o => !o.Value.ContainsKey("manifest.json") && BackupTime(o.Key) is { } at && now - at > safety && Protection(o.Value, now) is null).Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
         var deleted = 0;
         if (!dryRun)
         {
@@ -100,39 +103,67 @@ public sealed class RetentionEngine
         return new PruneReport(database, rules is not null, dryRun, decisions, orphans, deleted);
     }
 
-    /// <summary>Puts a hold on a backup: retention never deletes it until released.</summary>
-    public async Task<string> HoldAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Puts a hold on a backup: retention never deletes it until released. Where the store has legal
+    /// holds (a container with version-level immutability), its archive and manifest get one too,
+    /// so that nobody, not only retention, can delete them.
+    /// </summary>
+    /// <returns>The backup id, and whether the store holds it as well.</returns>
+    public async Task<(string BackupId, bool StoreHold)> HoldAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
     {
         var backupId = await backups.ResolveBackupIdAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
         await backups.Store.PutAsync(BackupLayout.Hold(database, backupId), "{}"u8.ToArray(), overwrite: true, null, cancellationToken).ConfigureAwait(false);
-        return backupId;
+        var held = await SetLegalHoldAsync(database, backupId, hold: true, cancellationToken).ConfigureAwait(false);
+        return (backupId, held);
     }
 
-    /// <summary>Lifts a hold, and releases a backup kept "until released" by its label's rule; retention decides its fate from then on.</summary>
-    public async Task<string> ReleaseAsync(string database, string backupId, CancellationToken cancellationToken = default)
+    /// <summary>Lifts a hold (and the store's legal hold), and releases a backup kept "until released" by its label's rule; retention decides its fate from then on.</summary>
+    public async Task<(string BackupId, bool StoreHold)> ReleaseAsync(string database, string backupId, CancellationToken cancellationToken = default)
     {
         backupId = await backups.ResolveBackupIdAsync(database, backupId, cancellationToken).ConfigureAwait(false);
         await backups.Store.PutAsync(BackupLayout.Released(database, backupId), "{}"u8.ToArray(), overwrite: true, null, cancellationToken).ConfigureAwait(false);
         await backups.Store.DeleteAsync(BackupLayout.Hold(database, backupId), cancellationToken).ConfigureAwait(false);
-        return backupId;
+        var cleared = await SetLegalHoldAsync(database, backupId, hold: false, cancellationToken).ConfigureAwait(false);
+        return (backupId, cleared);
+    }
+
+    private async Task<bool> SetLegalHoldAsync(string database, string backupId, bool hold, CancellationToken cancellationToken)
+    {
+        var archive = await backups.Store.TrySetLegalHoldAsync(BackupLayout.Archive(database, backupId), hold, cancellationToken).ConfigureAwait(false);
+        var manifest = archive && await backups.Store.TrySetLegalHoldAsync(BackupLayout.Manifest(database, backupId), hold, cancellationToken).ConfigureAwait(false);
+        return archive && manifest;
+    }
+
+    /// <summary>Why the store would refuse to delete a backup now (its archive or manifest is held or immutable), or null.</summary>
+    private static string? Protection(Dictionary<string, ObjectInfo>? objects, DateTimeOffset now)
+    {
+        var protectedObjects = objects?.Values.Where(o => o.IsProtectedAt(now)).ToList() ?? [];
+        if (protectedObjects.Count == 0)
+        {
+            return null;
+        }
+
+        return protectedObjects.Any(o => o.LegalHold)
+            ? "kept: a legal hold in the store protects it (sbk release lifts it)"
+            : $"kept: the store keeps it immutable until {protectedObjects.Max(o => o.ImmutableUntil)!.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC";
     }
 
     /// <summary>The manifest first (the backup stops existing), then the archive, then the rest.</summary>
-    private async Task DeleteBackupAsync(string database, string backupId, HashSet<string> names, CancellationToken cancellationToken)
+    private async Task DeleteBackupAsync(string database, string backupId, Dictionary<string, ObjectInfo> names, CancellationToken cancellationToken)
     {
         var store = backups.Store;
         await store.DeleteAsync(BackupLayout.Manifest(database, backupId), cancellationToken).ConfigureAwait(false);
         await store.DeleteAsync(BackupLayout.Archive(database, backupId), cancellationToken).ConfigureAwait(false);
-        foreach (var name in names.Where(n => n is not ("manifest.json" or "archive")))
+        foreach (var name in names.Keys.Where(n => n is not ("manifest.json" or "archive")))
         {
             await store.DeleteAsync($"{database}/{backupId}/{name}", cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Object names under each backup id of a database.</summary>
-    private async Task<Dictionary<string, HashSet<string>>> ObjectsByBackupAsync(string database, CancellationToken cancellationToken)
+    /// <summary>The objects under each backup id of a database, by name.</summary>
+    private async Task<Dictionary<string, Dictionary<string, ObjectInfo>>> ObjectsByBackupAsync(string database, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var result = new Dictionary<string, Dictionary<string, ObjectInfo>>(StringComparer.Ordinal);
         await foreach (var item in backups.Store.ListAsync(BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
         {
             var parts = item.Key.Split('/');
@@ -140,10 +171,10 @@ public sealed class RetentionEngine
             {
                 if (!result.TryGetValue(parts[1], out var names))
                 {
-                    result[parts[1]] = names = new HashSet<string>(StringComparer.Ordinal);
+                    result[parts[1]] = names = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
                 }
 
-                names.Add(parts[2]);
+                names[parts[2]] = item;
             }
         }
 

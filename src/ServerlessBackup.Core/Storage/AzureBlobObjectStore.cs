@@ -3,35 +3,47 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Azure;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using ServerlessBackup.Errors;
-using ServerlessBackup.Storage.Azure;
 
 namespace ServerlessBackup.Storage;
 
 /// <summary>
-/// A store in one Azure Blob Storage container. Large objects are staged as blocks in parallel
-/// (at most <see cref="BlobStoreClientOptions.MaxConcurrency"/> blocks in memory) and become
-/// visible only when the block list is committed; reads are ranged and prefetched; locks are
-/// blob leases renewed in the background.
+/// A store in one Azure Blob Storage container, on the Azure SDK (every authentication mode,
+/// the service team's retries). Large objects are staged as blocks in parallel from a bounded
+/// pool (at most <see cref="AzureBlobStoreOptions.MaxConcurrency"/> blocks in memory) and become
+/// visible only when the block list is committed, create-only; reads are ranged, prefetched and
+/// pinned to one version (ETag); locks are blob leases renewed in the background. A container
+/// that does not exist yet reads as empty and is created by the first write. Every service
+/// failure becomes an <see cref="SbkException"/> that says what failed and what to do.
 /// </summary>
 public sealed class AzureBlobObjectStore : IObjectStore
 {
     private const int LeaseSeconds = 30;
-    private readonly BlobStoreClient client;
+    private readonly BlobContainerClient container;
+    private readonly AzureBlobStoreOptions options;
+    private readonly TimeProvider time;
 
-    /// <summary>Creates the store over a container client.</summary>
-    public AzureBlobObjectStore(BlobStoreClient client)
+    /// <summary>Creates the store over a container client (made from a connection string, or a URI and a credential).</summary>
+    public AzureBlobObjectStore(BlobContainerClient container, AzureBlobStoreOptions? options = null, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        this.client = client;
+        ArgumentNullException.ThrowIfNull(container);
+        this.container = container;
+        this.options = options ?? new AzureBlobStoreOptions();
+        this.time = time ?? TimeProvider.System;
+        // Never the query string: a SAS must not reach a message.
+        Description = $"the Azure Blob container {container.Uri.GetLeftPart(UriPartial.Path)}";
     }
 
     /// <inheritdoc />
-    public string Description => $"the Azure Blob container {client.ContainerUri()}";
+    public string Description { get; }
 
     /// <inheritdoc />
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) =>
-        GuardAsync("create the container", null, () => client.CreateContainerIfNotExistsAsync(cancellationToken));
+        GuardAsync("create the container", null, async () => (await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)) is not null);
 
     /// <inheritdoc />
     public Task<ObjectWriter> OpenWriteAsync(string key, CancellationToken cancellationToken = default)
@@ -41,118 +53,271 @@ public sealed class AzureBlobObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
-    public Task<bool> PutAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    public async Task<bool> PutAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
-        return GuardAsync("write", key, () => client.UploadAsync(key, content, metadata, createOnly: !overwrite, cancellationToken));
+        var blob = container.GetBlobClient(key);
+        var upload = new BlobUploadOptions
+        {
+            Metadata = metadata?.ToDictionary(m => m.Key, m => m.Value),
+            Conditions = overwrite ? null : new BlobRequestConditions { IfNoneMatch = ETag.All },
+        };
+        try
+        {
+            await WithContainerAsync("write", key, () => blob.UploadAsync(new BinaryData(content), upload, cancellationToken)).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (!overwrite && IsAlreadyThere(ex))
+        {
+            // Either someone else's object, or ours whose success response was lost and retried: only the bytes can tell.
+            return await GuardAsync("read back", key, async () =>
+            {
+                var existing = await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+                return existing.Value.Content.ToMemory().Span.SequenceEqual(content.Span);
+            }).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
-        var info = await GetBlobAsync(key, cancellationToken).ConfigureAwait(false)
+        var info = await GetPropertiesAsync(key, cancellationToken).ConfigureAwait(false)
                    ?? throw new SbkException(SbkErrorKind.NotFound, $"There is no object '{key}' in {Description}.");
-        return new RangeReader(this, info);
+        return new RangeReader(this, key, info.Value.ContentLength, info.Value.ETag);
     }
 
     /// <inheritdoc />
     public async Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {
-        var blob = await GetBlobAsync(key, cancellationToken).ConfigureAwait(false);
-        return blob is null ? null : ToInfo(blob);
+        var properties = await GetPropertiesAsync(key, cancellationToken).ConfigureAwait(false);
+        return properties is not { } p
+            ? null
+            : new ObjectInfo(key, p.Value.ContentLength, p.Value.LastModified, Normalize(p.Value.Metadata))
+            {
+                ImmutableUntil = p.Value.ImmutabilityPolicy?.ExpiresOn,
+                LegalHold = p.Value.HasLegalHold,
+            };
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         StoreKeys.ValidatePrefix(prefix);
-        string? marker = null;
-        do
+        var pages = container.GetBlobsAsync(BlobTraits.Metadata | BlobTraits.ImmutabilityPolicy | BlobTraits.LegalHold, BlobStates.None, prefix, cancellationToken).AsPages(pageSizeHint: options.ListPageSize).GetAsyncEnumerator(cancellationToken);
+        try
         {
-            var (items, next) = await GuardAsync("list", prefix, () => client.ListBlobsPageAsync(prefix, marker, client.Options.ListPageSize, cancellationToken)).ConfigureAwait(false);
-            foreach (var item in items)
+            while (true)
             {
-                yield return ToInfo(item);
-            }
+                Page<BlobItem>? page;
+                try
+                {
+                    page = await pages.MoveNextAsync().ConfigureAwait(false) ? pages.Current : null;
+                }
+                catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound)
+                {
+                    // Nothing written yet: an empty store, not an error (a team that sets up its schedule first gets its first backup).
+                    yield break;
+                }
+                catch (Exception ex) when (Translate("list", prefix, ex) is { } failure)
+                {
+                    throw failure;
+                }
 
-            marker = next;
+                if (page is null)
+                {
+                    yield break;
+                }
+
+                foreach (var item in page.Values)
+                {
+                    yield return new ObjectInfo(item.Name, item.Properties.ContentLength ?? 0, item.Properties.LastModified ?? DateTimeOffset.MinValue, Normalize(item.Metadata))
+                    {
+                        ImmutableUntil = item.Properties.ImmutabilityPolicy?.ExpiresOn,
+                        LegalHold = item.Properties.HasLegalHold,
+                    };
+                }
+            }
         }
-        while (marker is not null);
+        finally
+        {
+            await pages.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
-        return GuardAsync("delete", key, () => client.DeleteAsync(key, cancellationToken));
+        return GuardAsync("delete", key, async () =>
+        {
+            try
+            {
+                return (await container.GetBlobClient(key).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            }
+            catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound)
+            {
+                return false;
+            }
+        });
     }
 
     /// <inheritdoc />
     public async Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
-        return await GuardAsync("lock", key, async () =>
+        var lease = container.GetBlobClient(key).GetBlobLeaseClient();
+        for (var attempt = 0; ; attempt++)
         {
-            string? leaseId;
             try
             {
-                leaseId = await client.AcquireLeaseAsync(key, LeaseSeconds, cancellationToken).ConfigureAwait(false);
+                await lease.AcquireAsync(TimeSpan.FromSeconds(LeaseSeconds), cancellationToken: cancellationToken).ConfigureAwait(false);
+                return new Lease(lease);
+            }
+            catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.LeaseAlreadyPresent)
+            {
+                return null;
+            }
+            catch (RequestFailedException ex) when (IsMissingBlob(ex) && attempt == 0)
+            {
+                // The lock blob (and the container) are made on first use; a racing creator is fine.
+                await PutAsync(key, ReadOnlyMemory<byte>.Empty, overwrite: false, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Translate("lock", key, ex) is { } failure)
+            {
+                throw failure;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Validate(key);
+        try
+        {
+            await container.GetBlobClient(key).SetLegalHoldAsync(hold, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 400 or 404 or 409 or 501 && !IsMissingBlob(ex))
+        {
+            // No version-level immutability on this container (or an emulator without legal holds, answering 501): the caller's own records protect the object.
+            return false;
+        }
+        catch (Exception ex) when (Translate("set the legal hold of", key, ex) is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    private Task<Response<BlobProperties>?> GetPropertiesAsync(string key, CancellationToken cancellationToken)
+    {
+        StoreKeys.Validate(key);
+        return GuardAsync("read", key, async () =>
+        {
+            try
+            {
+                return (Response<BlobProperties>?)await container.GetBlobClient(key).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (RequestFailedException ex) when (ex.Status == 404)
             {
-                // The lock blob is made on first use; a racing creator is fine.
-                await client.UploadAsync(key, ReadOnlyMemory<byte>.Empty, null, createOnly: true, cancellationToken).ConfigureAwait(false);
-                leaseId = await client.AcquireLeaseAsync(key, LeaseSeconds, cancellationToken).ConfigureAwait(false);
+                return null;
             }
-
-            return leaseId is null ? null : (IStoreLock)new Lease(client, key, leaseId);
-        }).ConfigureAwait(false);
+        });
     }
 
-    private Task<BlobItem?> GetBlobAsync(string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a write; when the container does not exist yet, creates it and runs the write again.
+    /// A 409 or 412 (the object exists, a condition failed) is left to the caller, which expects it.
+    /// </summary>
+    private async Task WithContainerAsync(string operation, string key, Func<Task> write)
     {
-        StoreKeys.Validate(key);
-        return GuardAsync("read", key, () => client.GetPropertiesAsync(key, cancellationToken));
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await write().ConfigureAwait(false);
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound && attempt == 0)
+            {
+                await EnsureCreatedAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not RequestFailedException { Status: 409 or 412 } && Translate(operation, key, ex) is { } failure)
+            {
+                throw failure;
+            }
+        }
     }
 
-    private static ObjectInfo ToInfo(BlobItem blob) => new(blob.Name, blob.Length, blob.LastModified, blob.Metadata);
+    private static bool IsAlreadyThere(RequestFailedException ex) =>
+        ex.Status is 409 or 412 && ex.ErrorCode != BlobErrorCode.ContainerNotFound && ex.ErrorCode != BlobErrorCode.LeaseIdMissing;
 
-    /// <summary>Runs a blob call, turning a service failure into an <see cref="SbkException"/> that names what failed.</summary>
+    private static bool IsMissingBlob(RequestFailedException ex) => ex.ErrorCode == BlobErrorCode.BlobNotFound || ex.ErrorCode == BlobErrorCode.ContainerNotFound;
+
+    private static Dictionary<string, string> Normalize(IDictionary<string, string>? metadata) =>
+        metadata?.ToDictionary(m => m.Key.ToLowerInvariant(), m => m.Value, StringComparer.Ordinal) ?? new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Runs a blob call, turning a service or sign-in failure into an <see cref="SbkException"/> that names what failed and the next step.</summary>
     private async Task<T> GuardAsync<T>(string operation, string? key, Func<Task<T>> call)
     {
         try
         {
             return await call().ConfigureAwait(false);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (Translate(operation, key, ex) is { } failure)
         {
-            throw Failure(operation, key, ex);
+            throw failure;
         }
     }
 
-    private SbkException Failure(string operation, string? key, RequestFailedException ex)
+    /// <summary>The engine's error for a failure of the Azure SDK, or null when it is none of the SDK's.</summary>
+    internal SbkException? Translate(string operation, string? key, Exception ex)
     {
         var what = key is null ? Description : $"'{key}' in {Description}";
-        // 412 on a read: the blob was replaced between its properties and its bytes; reading again gets the new version.
-        var transient = ex.Status is 0 or 408 or 412 or 429 or >= 500;
-        var hint = ex.Status switch
+        switch (ex)
         {
-            0 => "the storage endpoint could not be reached; check the network and the endpoint in the configuration",
-            401 or 403 => "the credentials were refused; check the connection string secret, or that the identity has the 'Storage Blob Data Contributor' role on the account",
-            404 => "it does not exist",
-            412 => "it was replaced while being read; read it again",
-            _ => transient ? "this is usually temporary; try again" : "see the error code",
-        };
-        var code = string.IsNullOrEmpty(ex.ErrorCode) ? string.Empty : $" {ex.ErrorCode}";
-        var status = ex.Status == 0 ? "no response" : $"HTTP {ex.Status}{code}";
-        return new SbkException(ex.Status == 404 ? SbkErrorKind.NotFound : SbkErrorKind.Failed,
-            $"Could not {operation} {what}: {status}; {hint}.", transient);
+            case AuthenticationFailedException or CredentialUnavailableException:
+                return new SbkException(SbkErrorKind.Configuration,
+                    $"Could not {operation} {what}: signing in to Azure failed ({SecretRedactor(ex.Message)}). In Azure, check the app's managed identity (Secrets:ManagedIdentityClientId); on a workstation, run 'az login'.", isTransient: false, ex);
+            case AggregateException { InnerExceptions.Count: > 0 } many when many.InnerExceptions[^1] is RequestFailedException or HttpRequestException:
+                // The SDK's retries gave up: the last attempt's failure is the one to explain.
+                return Translate(operation, key, many.InnerExceptions[^1]);
+            case RequestFailedException { Status: 401 or 403 } refused when options.SignsWithConnectionString && refused.ErrorCode != "KeyBasedAuthenticationNotPermitted":
+                return new SbkException(SbkErrorKind.Configuration,
+                    $"Could not {operation} {what}: HTTP {refused.Status} {refused.ErrorCode}; the storage credentials were refused or do not allow this: check the connection string in the secret Store:ConnectionStringSecret names (a rotated account key? an expired SAS, or one without read, write, delete and list?).", isTransient: false, ex);
+            case RequestFailedException rfe:
+                var code = string.IsNullOrEmpty(rfe.ErrorCode) ? string.Empty : $" {rfe.ErrorCode}";
+                var status = rfe.Status == 0 ? "no response" : $"HTTP {rfe.Status}{code}";
+                var (kind, transient, hint) = (rfe.Status, rfe.ErrorCode) switch
+                {
+                    (0, _) => (SbkErrorKind.Failed, true, "the storage endpoint could not be reached; check the network and the endpoint in the configuration, then try again"),
+                    (401, _) or (403, "AuthenticationFailed") => (SbkErrorKind.Configuration, false, "the identity's token was refused; sign in again (az login) or check the app's managed identity"),
+                    (403, "AuthorizationPermissionMismatch" or "AuthorizationFailure") => (SbkErrorKind.Configuration, false, "the identity signed in but may not do this; give it 'Storage Blob Data Contributor' on the account or the container"),
+                    (403, "KeyBasedAuthenticationNotPermitted") => (SbkErrorKind.Configuration, false, "the account refuses shared keys; use Store:ServiceUri with an identity that has 'Storage Blob Data Contributor'"),
+                    (403, _) => (SbkErrorKind.Configuration, false, "access was refused; check the identity's role on the account and the account's network rules"),
+                    (404, _) => (SbkErrorKind.NotFound, false, "it does not exist"),
+                    (409, "BlobImmutableDueToPolicy" or "BlobImmutableDueToLegalHold") => (SbkErrorKind.Failed, false, "it is immutable (a time-based policy or a legal hold); it can be deleted once that ends"),
+                    (412, _) => (SbkErrorKind.Failed, true, "it was replaced while being read; read it again"),
+                    (408 or 429 or 500 or 502 or 503 or 504, _) => (SbkErrorKind.Failed, true, "the service is busy or throttling; this is temporary, try again"),
+                    _ => (SbkErrorKind.Failed, rfe.Status >= 500, "see the error code"),
+                };
+                return new SbkException(kind, $"Could not {operation} {what}: {status}; {hint}.", transient, ex);
+            case TaskCanceledException or OperationCanceledException:
+                return null;
+            case HttpRequestException or IOException:
+                return new SbkException(SbkErrorKind.Failed, $"Could not {operation} {what}: {ex.Message}; check the network, then try again.", isTransient: true, ex);
+            default:
+                return null;
+        }
+
+        static string SecretRedactor(string message) => Diagnostics.SecretRedactor.Redact(message.Split('\n')[0]);
     }
 
-    /// <summary>Buffers writes into blocks and stages them concurrently; commits the list at the end.</summary>
+    /// <summary>Buffers writes into blocks and stages them concurrently; commits the list at the end, create-only.</summary>
     private sealed class BlockWriter : ObjectWriter
     {
         private readonly AzureBlobObjectStore store;
+        private readonly BlockBlobClient blob;
         private readonly string key;
         private readonly int blockSize;
         private readonly SemaphoreSlim slots;
@@ -168,8 +333,9 @@ public sealed class AzureBlobObjectStore : IObjectStore
         {
             this.store = store;
             this.key = key;
-            blockSize = store.client.Options.BlockSize;
-            slots = new SemaphoreSlim(store.client.Options.MaxConcurrency);
+            blob = store.container.GetBlockBlobClient(key);
+            blockSize = store.options.BlockSize;
+            slots = new SemaphoreSlim(store.options.MaxConcurrency);
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -198,13 +364,32 @@ public sealed class AzureBlobObjectStore : IObjectStore
             }
 
             await Task.WhenAll(staging).ConfigureAwait(false);
-            var created = await store.GuardAsync("commit", key, () => store.client.CommitBlockListAsync(key, blockIds, metadata, createOnly: true, cancellationToken)).ConfigureAwait(false);
-            done = true;
-            if (!created)
+            var commit = new CommitBlockListOptions
             {
-                throw new SbkException(SbkErrorKind.Failed, $"The object '{key}' already exists in {store.Description}; it was not overwritten.");
+                Metadata = metadata?.ToDictionary(m => m.Key, m => m.Value),
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            };
+            if (store.options.ImmutabilityDays > 0)
+            {
+                commit.ImmutabilityPolicy = new BlobImmutabilityPolicy { ExpiresOn = store.time.GetUtcNow().AddDays(store.options.ImmutabilityDays), PolicyMode = BlobImmutabilityPolicyMode.Unlocked };
             }
 
+            try
+            {
+                await store.WithContainerAsync("commit", key, () => blob.CommitBlockListAsync(blockIds, commit, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (IsAlreadyThere(ex))
+            {
+                // Ours if its committed blocks are exactly ours (the success response was lost and retried); else someone else's.
+                var committed = await store.GuardAsync("read back", key, async () => (await blob.GetBlockListAsync(BlockListTypes.Committed, cancellationToken: cancellationToken).ConfigureAwait(false)).Value.CommittedBlocks.Select(b => b.Name).ToList()).ConfigureAwait(false);
+                if (!committed.SequenceEqual(blockIds))
+                {
+                    done = true;
+                    throw new SbkException(SbkErrorKind.Failed, $"The object '{key}' already exists in {store.Description}; it was not overwritten.");
+                }
+            }
+
+            done = true;
             return await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false)
                    ?? throw new SbkException(SbkErrorKind.Failed, $"The object '{key}' was committed but cannot be read back from {store.Description}.", isTransient: true);
         }
@@ -233,11 +418,8 @@ public sealed class AzureBlobObjectStore : IObjectStore
             {
                 try
                 {
-                    await store.GuardAsync("upload a block of", key, async () =>
-                    {
-                        await store.client.StageBlockAsync(key, id, block.AsMemory(0, length), token).ConfigureAwait(false);
-                        return true;
-                    }).ConfigureAwait(false);
+                    using var content = new MemoryStream(block, 0, length, writable: false);
+                    await store.WithContainerAsync("upload a block of", key, () => blob.StageBlockAsync(id, content, cancellationToken: token)).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -258,7 +440,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
                 {
                     await Task.WhenAll(staging).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is SbkException or OperationCanceledException)
+                catch (Exception ex) when (ex is SbkException or OperationCanceledException or RequestFailedException)
                 {
                     // Already failing or abandoned; nothing to report twice.
                 }
@@ -285,11 +467,14 @@ public sealed class AzureBlobObjectStore : IObjectStore
         }
     }
 
-    /// <summary>Sequential reads by ranges of one blob version, downloading ahead in parallel.</summary>
+    /// <summary>Sequential reads by ranges of one blob version (its ETag), downloading ahead in parallel.</summary>
     private sealed class RangeReader : Stream
     {
         private readonly AzureBlobObjectStore store;
-        private readonly BlobItem blob;
+        private readonly BlobClient blob;
+        private readonly string key;
+        private readonly long length;
+        private readonly ETag etag;
         private readonly int rangeSize;
         private readonly int ahead;
         private readonly Queue<Task<(byte[] Buffer, int Length)>> pending = new();
@@ -301,12 +486,15 @@ public sealed class AzureBlobObjectStore : IObjectStore
         private long position;
         private bool disposed;
 
-        public RangeReader(AzureBlobObjectStore store, BlobItem blob)
+        public RangeReader(AzureBlobObjectStore store, string key, long length, ETag etag)
         {
             this.store = store;
-            this.blob = blob;
-            rangeSize = store.client.Options.DownloadRangeSize;
-            ahead = Math.Max(1, store.client.Options.MaxConcurrency);
+            this.key = key;
+            this.length = length;
+            this.etag = etag;
+            blob = store.container.GetBlobClient(key);
+            rangeSize = store.options.DownloadRangeSize;
+            ahead = Math.Max(1, store.options.MaxConcurrency);
         }
 
         public override bool CanRead => true;
@@ -315,7 +503,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
 
         public override bool CanWrite => false;
 
-        public override long Length => blob.Length;
+        public override long Length => length;
 
         public override long Position { get => position; set => throw new NotSupportedException(); }
 
@@ -334,12 +522,12 @@ public sealed class AzureBlobObjectStore : IObjectStore
                     buffer = null;
                 }
 
-                while (pending.Count < ahead && nextOffset < blob.Length)
+                while (pending.Count < ahead && nextOffset < length)
                 {
                     var offset = nextOffset;
-                    var length = (int)Math.Min(rangeSize, blob.Length - offset);
-                    nextOffset += length;
-                    pending.Enqueue(DownloadAsync(offset, length, cancel.Token));
+                    var size = (int)Math.Min(rangeSize, length - offset);
+                    nextOffset += size;
+                    pending.Enqueue(DownloadAsync(offset, size, cancel.Token));
                 }
 
                 if (pending.Count == 0)
@@ -358,15 +546,28 @@ public sealed class AzureBlobObjectStore : IObjectStore
             return take;
         }
 
-        private Task<(byte[] Buffer, int Length)> DownloadAsync(long offset, int length, CancellationToken cancellationToken) => Task.Run(async () =>
+        private Task<(byte[] Buffer, int Length)> DownloadAsync(long offset, int size, CancellationToken cancellationToken) => Task.Run(async () =>
         {
-            var target = ArrayPool<byte>.Shared.Rent(length);
+            var target = ArrayPool<byte>.Shared.Rent(size);
             try
             {
-                var read = await store.GuardAsync("read", blob.Name, () => store.client.DownloadRangeAsync(blob.Name, offset, target.AsMemory(0, length), blob.ETag, cancellationToken)).ConfigureAwait(false);
-                if (read != length)
+                var read = await store.GuardAsync("read", key, async () =>
                 {
-                    throw new SbkException(SbkErrorKind.Failed, $"Reading '{blob.Name}' from {store.Description} returned {read} of {length} bytes at offset {offset}; the blob changed or the connection broke.", isTransient: true);
+                    var download = new BlobDownloadOptions { Range = new HttpRange(offset, size), Conditions = new BlobRequestConditions { IfMatch = etag } };
+                    var response = await blob.DownloadStreamingAsync(download, cancellationToken).ConfigureAwait(false);
+                    using var result = response.Value;
+                    var total = 0;
+                    int n;
+                    while (total < size && (n = await result.Content.ReadAsync(target.AsMemory(total, size - total), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        total += n;
+                    }
+
+                    return total;
+                }).ConfigureAwait(false);
+                if (read != size)
+                {
+                    throw new SbkException(SbkErrorKind.Failed, $"Reading '{key}' from {store.Description} returned {read} of {size} bytes at offset {offset}; the blob changed or the connection broke.", isTransient: true);
                 }
 
                 return (target, read);
@@ -417,18 +618,14 @@ public sealed class AzureBlobObjectStore : IObjectStore
     /// <summary>A blob lease renewed every third of its duration; <see cref="Lost"/> fires if renewal fails.</summary>
     private sealed class Lease : IStoreLock
     {
-        private readonly BlobStoreClient client;
-        private readonly string key;
-        private readonly string leaseId;
+        private readonly BlobLeaseClient lease;
         private readonly CancellationTokenSource stop = new();
         private readonly CancellationTokenSource lost = new();
         private readonly Task renewal;
 
-        public Lease(BlobStoreClient client, string key, string leaseId)
+        public Lease(BlobLeaseClient lease)
         {
-            this.client = client;
-            this.key = key;
-            this.leaseId = leaseId;
+            this.lease = lease;
             renewal = RenewAsync();
         }
 
@@ -441,14 +638,16 @@ public sealed class AzureBlobObjectStore : IObjectStore
                 while (true)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(LeaseSeconds / 3.0), stop.Token).ConfigureAwait(false);
-                    await client.ChangeLeaseAsync(key, leaseId, "renew", stop.Token).ConfigureAwait(false);
+                    await lease.RenewAsync(cancellationToken: stop.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 // Released.
             }
+#pragma warning disable CA1031 // Any failure to renew means the lease can no longer be guaranteed: the work under it must stop.
             catch (Exception)
+#pragma warning restore CA1031
             {
                 await lost.CancelAsync().ConfigureAwait(false);
             }
@@ -460,7 +659,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
             await renewal.ConfigureAwait(false);
             try
             {
-                await client.ChangeLeaseAsync(key, leaseId, "release", CancellationToken.None).ConfigureAwait(false);
+                await lease.ReleaseAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
             }
             catch (RequestFailedException)
             {

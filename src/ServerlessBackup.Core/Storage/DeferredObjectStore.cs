@@ -62,4 +62,7 @@ internal sealed class DeferredObjectStore(string description, Func<CancellationT
 
     public async Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken).ConfigureAwait(false)).TryAcquireLockAsync(key, cancellationToken).ConfigureAwait(false);
+
+    public async Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).TrySetLegalHoldAsync(key, hold, cancellationToken).ConfigureAwait(false);
 }

@@ -50,12 +50,26 @@ public sealed class FileSystemObjectStore : IObjectStore
         var path = PathOf(key);
         if (!overwrite && File.Exists(path))
         {
-            return false;
+            return await SameBytesAsync(path, content, cancellationToken).ConfigureAwait(false);
         }
 
         await using var writer = (FileObjectWriter)await OpenWriteAsync(key, cancellationToken).ConfigureAwait(false);
         await writer.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-        return await writer.CommitCoreAsync(metadata, overwrite, cancellationToken).ConfigureAwait(false) is not null;
+        return await writer.CommitCoreAsync(metadata, overwrite, cancellationToken).ConfigureAwait(false) is not null
+            || await SameBytesAsync(path, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A create-only write of bytes already there is the same write done again (a retry): it succeeded.</summary>
+    private static async Task<bool> SameBytesAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new FileInfo(path).Length == content.Length && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(content.Span);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <inheritdoc />
@@ -123,8 +137,12 @@ public sealed class FileSystemObjectStore : IObjectStore
     {
         var path = PathOf(key);
         var existed = File.Exists(path);
-        File.Delete(path);
-        File.Delete(path + MetadataSuffix);
+        if (Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            File.Delete(path);
+            File.Delete(path + MetadataSuffix);
+        }
+
         return Task.FromResult(existed);
     }
 
@@ -143,6 +161,14 @@ public sealed class FileSystemObjectStore : IObjectStore
         {
             return Task.FromResult<IStoreLock?>(null);
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>A directory has no legal holds: always false.</remarks>
+    public Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Validate(key);
+        return Task.FromResult(false);
     }
 
     private string PathOf(string key)

@@ -7,7 +7,8 @@ namespace ServerlessBackup.Storage;
 /// <item>an object written through <see cref="OpenWriteAsync"/> is invisible until committed, then visible whole;</item>
 /// <item><see cref="PutAsync"/> with <c>overwrite: false</c> is create-only and atomic;</item>
 /// <item><see cref="ListAsync"/> returns committed objects under a prefix in ordinal key order, across pages;</item>
-/// <item><see cref="DeleteAsync"/> is idempotent; <see cref="TryAcquireLockAsync"/> grants one holder at a time, across processes.</item>
+/// <item><see cref="DeleteAsync"/> is idempotent; <see cref="TryAcquireLockAsync"/> grants one holder at a time, across processes;</item>
+/// <item>a store whose container does not exist yet reads as empty, and its first write creates it.</item>
 /// </list>
 /// </summary>
 public interface IObjectStore
@@ -40,4 +41,11 @@ public interface IObjectStore
 
     /// <summary>Takes the exclusive lock named <paramref name="key"/>, or returns null at once if another holder has it.</summary>
     Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets or clears a legal hold on an object: while held, the store itself refuses to delete or
+    /// overwrite it, whoever asks. Returns false when the store (or its container) has no legal
+    /// holds: nothing changed, and the caller's own records are all that protect the object.
+    /// </summary>
+    Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default);
 }

@@ -1,6 +1,6 @@
 using Npgsql;
 using ServerlessBackup.Storage;
-using ServerlessBackup.Storage.Azure;
+using Azure.Storage.Blobs;
 
 namespace ServerlessBackup.Tests.Infrastructure;
 
@@ -38,12 +38,16 @@ internal static class TestServers
     public static string AzuriteConnectionString() =>
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint={AzuriteBlobEndpoint}";
 
-    /// <summary>A store in a new, uniquely named Azurite container.</summary>
-    public static AzureBlobObjectStore NewAzuriteStore(BlobStoreClientOptions? options = null)
+    /// <summary>A store in a new, uniquely named Azurite container (created on the first write).</summary>
+    public static AzureBlobObjectStore NewAzuriteStore(AzureBlobStoreOptions? options = null, string? container = null) =>
+        new(AzuriteContainer(container ?? "t" + Guid.NewGuid().ToString("N")[..20]), options);
+
+    /// <summary>A client of an Azurite container, independent of sbk's store (tests write and tamper with it directly).</summary>
+    public static BlobContainerClient AzuriteContainer(string container)
     {
-        var container = "t" + Guid.NewGuid().ToString("N")[..20];
-        var client = new BlobStoreClient(BlobConnectionString.Parse(AzuriteConnectionString(), "the test"), container, options ?? new BlobStoreClientOptions { Retry = { MaxRetries = 1 } });
-        return new AzureBlobObjectStore(client);
+        var options = new BlobClientOptions();
+        options.Retry.MaxRetries = 1;
+        return new BlobServiceClient(AzuriteConnectionString(), options).GetBlobContainerClient(container);
     }
 
     private static string Require(string name) =>
