@@ -55,7 +55,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.3f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 column() { tr ';' '\n' | grep -v '^$' | awk -v c="$1" '{print $c}' | median; }
 echo
 machine_line
