@@ -4,7 +4,7 @@ using ServerlessBackup.Cli.Commands;
 using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Errors;
 
-return await SbkProgram.RunAsync(args).ConfigureAwait(false);
+return await SbkProgram.RunAsync(args, handleSignals: true).ConfigureAwait(false);
 
 namespace ServerlessBackup.Cli
 {
@@ -23,6 +23,7 @@ namespace ServerlessBackup.Cli
             root.Subcommands.Add(new RestoreCommand(interaction));
             root.Subcommands.Add(new VerifyCommand(interaction));
             root.Subcommands.Add(new ScratchCommand(interaction));
+            root.Subcommands.Add(new PreviousCommand(interaction));
             root.Subcommands.Add(new DrillCommand(interaction));
             root.Subcommands.Add(new RunDueCommand(interaction));
             root.Subcommands.Add(new ServeCommand(interaction));
@@ -35,9 +36,19 @@ namespace ServerlessBackup.Cli
             return root;
         }
 
-        public static async Task<int> RunAsync(string[] args, Interaction? interaction = null, CancellationToken cancellationToken = default)
+        /// <summary>Parses and runs one command; returns its exit code.</summary>
+        /// <param name="args">The command line.</param>
+        /// <param name="interaction">The console (tests pass their own).</param>
+        /// <param name="cancellationToken">Stops the command, as Ctrl+C does.</param>
+        /// <param name="handleSignals">
+        /// Take SIGINT and SIGTERM (the real process only): the first one stops the command, which
+        /// then undoes what it started and says what (exit 130); a second one ends sbk at once.
+        /// </param>
+        public static async Task<int> RunAsync(string[] args, Interaction? interaction = null, CancellationToken cancellationToken = default, bool handleSignals = false)
         {
             interaction ??= new Interaction();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var signals = handleSignals ? new StopSignals(stop, interaction) : null;
             var root = BuildRoot(interaction);
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
@@ -56,10 +67,18 @@ namespace ServerlessBackup.Cli
                 var configuration = new InvocationConfiguration
                 {
                     EnableDefaultExceptionHandler = false,
+
+                    // System.CommandLine would return after 2 s of a signal and let the process end mid-cleanup; sbk takes the signals itself.
+                    ProcessTerminationTimeout = null,
                     Output = interaction.Output,
                     Error = interaction.Error,
                 };
-                return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+                return await parse.InvokeAsync(configuration, stop.Token).ConfigureAwait(false);
+            }
+            catch (CancelledException ex)
+            {
+                interaction.WriteError("cancelled. " + SecretRedactor.Redact(ex.Message));
+                return ExitCodes.Cancelled;
             }
             catch (OperationCanceledException)
             {

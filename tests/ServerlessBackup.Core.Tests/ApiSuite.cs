@@ -259,6 +259,37 @@ public abstract class ApiSuite
         Assert.Equal(await s.Source.FingerprintAsync(), (await prod.FingerprintAsync()).Where(kv => kv.Key != "public.precious").ToDictionary());
         Assert.Single(await s.Backups.ListAsync("prod"), b => b.Label == "emergency");
         Assert.Equal(HttpStatusCode.Conflict, (await s.SendAsync(HttpMethod.Post, approve, key: BobKey)).Status);
+        // The database it replaced is kept beside it for a swap back.
+        var previous = done.GetProperty("result").GetProperty("previous").GetString()!;
+        Assert.StartsWith("sbk_prev_", previous, StringComparison.Ordinal);
+        await using var kept = TestDatabase.Attach(previous);
+        Assert.Equal(1L, await kept.ScalarAsync<long>("SELECT count(*) FROM precious"));
+    }
+
+    [Fact]
+    public async Task A_restore_can_name_the_newest_backup_before_an_instant_and_bad_instants_get_a_400()
+    {
+        await using var s = await StartAsync();
+        var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
+        var taken = await s.PollAsync(backup.GetProperty("operationId").GetString()!);
+        var backupId = taken.GetProperty("result").GetProperty("backupId").GetString()!;
+
+        var (status, started, _) = await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = new { before = DateTimeOffset.UtcNow.AddMinutes(5).ToString("O") } });
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal(backupId, started.GetProperty("backup").GetString());
+        var done = await s.PollAsync(started.GetProperty("operationId").GetString()!);
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        await TestDatabase.Attach(done.GetProperty("result").GetProperty("target").GetString()!).DisposeAsync();
+
+        var (tooEarly, tooEarlyBody, _) = await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = new { before = "2020-01-01T00:00:00Z" } });
+        Assert.Equal(HttpStatusCode.NotFound, tooEarly);
+        Assert.Contains($"the oldest is {backupId}", tooEarlyBody.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var (noZone, noZoneBody, _) = await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = new { before = "2026-11-30 10:00" } });
+        Assert.Equal(HttpStatusCode.BadRequest, noZone);
+        Assert.Contains("no time zone", noZoneBody.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = new { after = "2h" } })).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = 42 })).Status);
     }
 
     [Fact]

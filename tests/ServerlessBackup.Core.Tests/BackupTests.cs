@@ -25,6 +25,11 @@ public sealed class BackupTests
         var archive = Path.Combine(catalog.Directory, "restored.dump");
         var result = await engine.DecryptAsync("shop", backupId, archive);
         Assert.True(result.ManifestChecked);
+        // The plaintext dump is readable by its owner only.
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(archive));
+        }
         await using var copy = await TestDatabase.CreateAsync("copy");
         var (exit, errors) = await PgTools.RestoreAsync(archive, copy);
         Assert.True(exit == 0, errors);
@@ -230,7 +235,7 @@ public sealed class BackupTests
             Assert.NotNull(held);
             var ex = await Assert.ThrowsAsync<SbkException>(() => catalog.Engine(store).BackupAsync("shop"));
             Assert.Equal(SbkErrorKind.AlreadyRunning, ex.Kind);
-            Assert.Contains("Another backup of database 'shop' is running", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("A backup, restore or swap of database 'shop' is already running", ex.Message, StringComparison.Ordinal);
         }
 
         // Released: the next one runs.

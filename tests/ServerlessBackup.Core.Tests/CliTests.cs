@@ -317,4 +317,154 @@ public sealed class CliTests
         Assert.Equal(2, (await engine.ListAsync("shop")).Count);
         Assert.NotEqual(earlier.BackupId, next.BackupId);
     }
+
+    /// <summary>A table whose rows each take 30 ms to load into a database sbk made (sbk_…), so a restore is still in pg_restore when the test signals it; the source itself loads at full speed.</summary>
+    private const string SlowTable = """
+        CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE sql AS $$ SELECT CASE WHEN current_database() LIKE 'sbk\_%' THEN pg_sleep(0.03) IS NOT NULL ELSE true END $$;
+        CREATE TABLE slow (id int CHECK (slow_ok(id)));
+        INSERT INTO slow SELECT g FROM generate_series(1, 400) g;
+        """;
+
+    private static Process StartSbk(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in (string[])[SbkDll(), .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Waits until pg_restore is loading the slow table into a database sbk made.</summary>
+    private static async Task WaitForSlowCopyAsync(Process process, Task<string> errors)
+    {
+        await using var admin = new Npgsql.NpgsqlConnection(TestServers.AdminConnectionString());
+        await admin.OpenAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'sbk\\_%' AND query LIKE 'COPY public.slow%'", admin);
+            if ((long)(await command.ExecuteScalarAsync())! > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail(process.HasExited ? $"sbk exited ({process.ExitCode}) before pg_restore loaded the slow table: {await errors}" : "pg_restore did not start loading the slow table within 90 s");
+    }
+
+    private static async Task SignalAsync(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>Databases sbk made on the test server for this test: beside <paramref name="source"/> or holding a copy of its backups (other tests run alongside).</summary>
+    private static async Task<List<string>> SbkDatabasesAsync(TestDatabase source, string backupId)
+    {
+        var id = backupId.Replace("T", string.Empty, StringComparison.Ordinal).Replace("Z-", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        await using var admin = new Npgsql.NpgsqlConnection(TestServers.AdminConnectionString());
+        await admin.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'sbk\\_%'", admin);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names.Where(n => n.Contains(source.Name, StringComparison.Ordinal) || n.Contains(id, StringComparison.Ordinal)).ToList();
+    }
+
+    [Theory]
+    [InlineData("INT", "scratch")]
+    [InlineData("TERM", "scratch")]
+    [InlineData("TERM", "jobs")]
+    [InlineData("INT", "real")]
+    [InlineData("TERM", "real")]
+    public async Task A_restore_stopped_by_a_signal_undoes_what_it_started_says_what_and_exits_130(string signal, string kind)
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await catalog.WithScratchAsync();
+        var temp = Path.Combine(catalog.Directory, "tmp");
+        Directory.CreateDirectory(temp);
+        catalog.Options.Scratch.TempDirectory = temp;
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(SlowTable);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var engine = catalog.Engine(catalog.NewFileStore());
+        var backup = await engine.BackupAsync("shop");
+        var before = await source.FingerprintAsync();
+        var config = catalog.WriteConfig();
+        string[] args = kind switch
+        {
+            "scratch" => ["restore", "shop", "--config", config],
+            "jobs" => ["restore", "shop", "--jobs", "2", "--config", config],
+            _ => ["restore", "shop", "--target", "shop", "--confirm", "shop", "--config", config],
+        };
+
+        using var process = StartSbk(args);
+        var errors = process.StandardError.ReadToEndAsync();
+        await WaitForSlowCopyAsync(process, errors);
+        await SignalAsync(process, signal);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        var said = await errors;
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {said}");
+        Assert.Contains("cancelled.", said, StringComparison.Ordinal);
+        Assert.Contains(kind == "real" ? "'shop' was left as it was" : "was dropped", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
+        // Nothing half-made is left: no new database, no temporary file, the source unchanged and unlocked.
+        Assert.Empty(await SbkDatabasesAsync(source, backup.BackupId));
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+        Assert.Equal(before, await source.FingerprintAsync());
+        var listed = await engine.ListAsync("shop");
+        Assert.Contains(listed, b => b.BackupId == backup.BackupId);
+        await engine.BackupAsync("shop");
+    }
+
+    [Fact]
+    public async Task A_restore_killed_outright_leaves_the_real_database_as_it_was_and_the_sweep_clears_what_it_left()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await catalog.WithScratchAsync();
+        var temp = Path.Combine(catalog.Directory, "tmp");
+        Directory.CreateDirectory(temp);
+        catalog.Options.Scratch.TempDirectory = temp;
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(SlowTable + "CREATE TABLE small (id int); INSERT INTO small VALUES (1), (2);");
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var engine = catalog.Engine(catalog.NewFileStore());
+        var backup = await engine.BackupAsync("shop");
+        var before = await source.FingerprintAsync();
+        var config = catalog.WriteConfig();
+
+        using var process = StartSbk("restore", "shop", "--target", "shop", "--confirm", "shop", "--config", config);
+        var errors = process.StandardError.ReadToEndAsync();
+        await WaitForSlowCopyAsync(process, errors);
+        process.Kill();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(before, await source.FingerprintAsync());
+        var left = await SbkDatabasesAsync(source, backup.BackupId);
+        Assert.Contains(left, name => name.StartsWith("sbk_in_", StringComparison.Ordinal));
+        Assert.NotEmpty(Directory.GetFileSystemEntries(temp));
+
+        var sweep = await SbkAsync("previous", "sweep", "--config", config);
+
+        Assert.True(sweep.Exit == 0, sweep.Err);
+        Assert.Contains("sbk_in_", sweep.Out, StringComparison.Ordinal);
+        Assert.Empty(await SbkDatabasesAsync(source, backup.BackupId));
+        // The killed process's temporary directory (with its decrypted archive) goes with the next restore that needs one.
+        var next = await SbkAsync("restore", "shop", "--table", "small", "--config", config);
+        Assert.True(next.Exit == 0, next.Err);
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+        foreach (var name in await SbkDatabasesAsync(source, backup.BackupId))
+        {
+            await TestDatabase.Attach(name).DisposeAsync();
+        }
+    }
 }

@@ -66,6 +66,8 @@ public sealed class DrillTests
         var names = new[] { "good-" + Guid.NewGuid().ToString("N")[..6], "assert-" + Guid.NewGuid().ToString("N")[..6], "broken-" + Guid.NewGuid().ToString("N")[..6] };
         await using var s = await SetupAsync((names[0], Fixture.Schema), (names[1], Fixture.Schema), (names[2], Fixture.Schema));
         s.Catalog.Options.Databases[names[1]].Assertions.Add(new AssertionOptions { Name = "no invoices over 900", Sql = "SELECT id FROM \"Billing\".invoices WHERE amount > 900" });
+        // The good one restores with the parallelism a real restore of it would use.
+        s.Catalog.Options.Databases[names[0]].RestoreJobs = 2;
         var broken = (await s.Backups.ListAsync(names[2]))[0];
         var archive = Path.Combine(s.Catalog.Directory, "store", names[2], broken.BackupId, "archive");
         var bytes = File.ReadAllBytes(archive);
@@ -97,6 +99,8 @@ public sealed class DrillTests
         Assert.Equal(Math.Round((report.StartedAt - manifest.SnapshotTime).TotalHours, 3), good.RpoHours);
         Assert.Equal(Math.Round(good.Phases!.RestoreTotal + good.Phases.Verify, 3), good.RtoSeconds);
         Assert.True(good.Phases.Restore > 0 && good.Phases.Restore <= good.Phases.RestoreTotal);
+        Assert.Equal(2, good.Phases.Jobs);
+        Assert.True(good.Phases.Download > 0, "a parallel restore lands the archive first, and that time is measured");
         Assert.Equal(3500, good.RowsVerified);
         var verifyCall = history.Scheduled.Single(c => c.Name == DrillWorkflow.Verify && c.Input.Contains(names[0], StringComparison.Ordinal));
         var verifyResult = JsonDocument.Parse(history.Delivered.Single(d => d.Sequence == verifyCall.Sequence).Result!);

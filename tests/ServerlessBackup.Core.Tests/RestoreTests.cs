@@ -99,11 +99,18 @@ public sealed class RestoreTests
     }
 
     [Fact]
-    public async Task A_single_table_restore_holds_that_tables_rows_and_no_others()
+    public async Task A_single_table_restore_holds_that_tables_rows_and_no_others_with_its_indexes_constraints_and_triggers()
     {
         await using var s = await SetupAsync();
+        await s.Source.ExecuteAsync("""
+            CREATE INDEX invoices_account_idx ON "Billing".invoices (account_id);
+            CREATE FUNCTION "Billing".touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.note := coalesce(NEW.note, 'x'); RETURN NEW; END$$;
+            CREATE TRIGGER invoices_touch BEFORE INSERT ON "Billing".invoices FOR EACH ROW EXECUTE FUNCTION "Billing".touch();
+            ALTER TABLE "Billing".invoices ADD CONSTRAINT invoices_amount_positive CHECK (amount >= 0);
+            """);
+        var backup = await s.Backups.BackupAsync("shop");
 
-        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Tables = ["invoices"] });
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Backup = backup.BackupId, Tables = ["invoices"] });
 
         var copy = s.Track(result.Target);
         Assert.Equal(["Billing.invoices"], result.Tables);
@@ -112,6 +119,71 @@ public sealed class RestoreTests
         Assert.Equal(source["Billing.invoices"], restored["Billing.invoices"]);
         Assert.StartsWith("0:", restored["Billing.Customer Accounts"], StringComparison.Ordinal);
         Assert.Equal(3000L, await copy.ScalarAsync<long>("SELECT count(*) FROM \"Billing\".invoices"));
+        Assert.Equal(1L, await copy.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE indexname = 'invoices_account_idx'"));
+        Assert.Equal(1L, await copy.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgname = 'invoices_touch'"));
+        Assert.Equal(2L, await copy.ScalarAsync<long>("SELECT count(*) FROM pg_constraint WHERE conname IN ('invoices_pkey', 'invoices_amount_positive')"));
+        // Its foreign key points at a table restored empty, so it is left out rather than failing the restore.
+        Assert.Equal(0L, await copy.ScalarAsync<long>("SELECT count(*) FROM pg_constraint WHERE conname = 'invoices_account_id_fkey'"));
+    }
+
+    [Fact]
+    public async Task A_restore_into_an_existing_scratch_copy_replaces_it_only_when_it_succeeded()
+    {
+        await using var s = await SetupAsync();
+        var first = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" });
+        var copy = s.Track(first.Target);
+        await s.Source.ExecuteAsync("DELETE FROM \"Billing\".invoices WHERE id > 100");
+        var second = await s.Backups.BackupAsync("shop");
+
+        var replaced = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Backup = second.BackupId, Target = first.Target });
+
+        Assert.Equal(first.Target, replaced.Target);
+        Assert.Equal(first.ExpiresAt, replaced.ExpiresAt);
+        Assert.Equal(100L, await copy.ScalarAsync<long>("SELECT count(*) FROM \"Billing\".invoices"));
+        var listed = Assert.Single(await s.Restores.ListScratchAsync(), x => x.Name == first.Target);
+        Assert.Equal(second.BackupId, listed.BackupId);
+        Assert.True(listed.Complete);
+        var held = await copy.FingerprintAsync();
+
+        // A third backup whose archive was tampered with: the restore fails and the copy is as it was.
+        await s.Source.ExecuteAsync("DELETE FROM \"Billing\".invoices WHERE id > 50");
+        var third = await s.Backups.BackupAsync("shop");
+        var path = Path.Combine(s.Catalog.Directory, "store", "shop", third.BackupId, "archive");
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+
+        await Assert.ThrowsAsync<IntegrityException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Backup = third.BackupId, Target = first.Target }));
+
+        Assert.Equal(held, await copy.FingerprintAsync());
+        var all = await s.Restores.ListScratchAsync();
+        Assert.Equal(second.BackupId, Assert.Single(all, x => x.Name == first.Target).BackupId);
+        Assert.DoesNotContain(all, x => x.BackupId == third.BackupId);
+    }
+
+    [Fact]
+    public async Task A_scratch_database_is_listed_as_incomplete_while_its_restore_runs()
+    {
+        await using var s = await SetupAsync();
+        bool? completeWhileRestoring = null;
+        var progress = new Callback(p =>
+        {
+            if (p.Phase == BackupPhase.Restoring && completeWhileRestoring is null)
+            {
+                completeWhileRestoring = s.Restores.ListScratchAsync().GetAwaiter().GetResult().Single(x => x.BackupId == s.Backup.BackupId).Complete;
+            }
+        });
+
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop" }, progress);
+
+        s.Track(result.Target);
+        Assert.False(completeWhileRestoring);
+        Assert.True(Assert.Single(await s.Restores.ListScratchAsync(), x => x.Name == result.Target).Complete);
+    }
+
+    private sealed class Callback(Action<BackupProgress> action) : IProgress<BackupProgress>
+    {
+        public void Report(BackupProgress value) => action(value);
     }
 
     [Fact]
@@ -206,6 +278,9 @@ public sealed class RestoreTests
         var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = "prod", Confirm = "prod" });
 
         Assert.False(result.TargetIsScratch);
+        // The database it replaced is kept beside it, as it was.
+        var previous = s.Track(result.Previous!.Name);
+        Assert.Equal(before, await previous.FingerprintAsync());
         Assert.Equal(await s.Source.FingerprintAsync(), await prod.FingerprintAsync());
         var emergency = Assert.Single(await s.Backups.ListAsync("prod"));
         Assert.Equal(result.EmergencyBackupId, emergency.BackupId);
@@ -227,11 +302,38 @@ public sealed class RestoreTests
         await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)");
         await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
         var before = await prod.FingerprintAsync();
+        // A session holding an exclusive lock on its table makes pg_dump give up after the lock wait timeout.
+        s.Catalog.Options.Dump.LockWaitTimeoutSeconds = 1;
+        await using var blocker = new NpgsqlConnection(prod.ConnectionString);
+        await blocker.OpenAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await using (var lockIt = new NpgsqlCommand("LOCK TABLE precious IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+        {
+            await lockIt.ExecuteNonQueryAsync();
+        }
+
+        var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = "prod", Confirm = "prod" }));
+        await transaction.RollbackAsync();
+
+        Assert.Contains("Refusing to restore into 'prod': its emergency backup failed", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await prod.FingerprintAsync());
+        Assert.Empty(await s.Backups.ListAsync("prod"));
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_catalogued_database_whose_backup_is_running_is_refused_as_already_running()
+    {
+        await using var s = await SetupAsync();
+        await using var prod = await TestDatabase.CreateAsync("prod");
+        await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)");
+        await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
+        var before = await prod.FingerprintAsync();
         await using var held = await s.Store.TryAcquireLockAsync(BackupLayout.Lock("prod"));
 
         var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Target = "prod", Confirm = "prod" }));
 
-        Assert.Contains("Refusing to restore into 'prod': its emergency backup failed", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(SbkErrorKind.AlreadyRunning, ex.Kind);
+        Assert.Contains("already running", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, await prod.FingerprintAsync());
     }
 

@@ -20,12 +20,12 @@ internal static class GlobalOptions
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON on stdout." };
 
     /// <summary>--jobs for commands that run pg_restore.</summary>
-    public static Option<int> Jobs(string description)
+    public static Option<int?> Jobs(string description)
     {
-        var jobs = new Option<int>("--jobs", "-j") { Description = description, DefaultValueFactory = _ => 1 };
+        var jobs = new Option<int?>("--jobs", "-j") { Description = description + " Default: the catalog's RestoreJobs for the database (1 unless set)." };
         jobs.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 1 or > 64)
+            if (result.GetValueOrDefault<int?>() is < 1 or > 64)
             {
                 result.AddError("--jobs must be between 1 and 64.");
             }

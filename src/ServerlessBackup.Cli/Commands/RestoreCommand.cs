@@ -17,7 +17,9 @@ internal sealed class RestoreCommand : SbkCommand
     private readonly Option<string?> confirm = new("--confirm") { Description = "Repeat the --target name to confirm overwriting a real database." };
     private readonly Option<string[]> tables = new("--table", "-t") { Description = "Restore only this table (schema.table, or table); repeatable.", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> dataOnly = new("--data-only") { Description = "Restore data only, into an existing schema (needs --target)." };
-    private readonly Option<int> jobs = GlobalOptions.Jobs("Parallel pg_restore jobs; above 1 the decrypted archive is first written to a private temporary file (removed afterwards).");
+    private readonly Option<int?> jobs = GlobalOptions.Jobs("Parallel pg_restore jobs; above 1 the decrypted archive is first written to a private temporary file (removed afterwards).");
+    private readonly Option<string?> before = new("--before") { Description = "Restore the newest backup taken before this time instead of naming one: 2026-11-30T14:05Z, 2026-11-30 15:05+01:00, or a span ago (90m, 2h, 1d)." };
+    private readonly Option<bool> inPlace = new("--in-place") { Description = "For a catalogued target whose server does not allow a restore beside it and a swap (no CREATEDB, not its owner): restore into it in one transaction instead (a failure changes nothing)." };
     private readonly Option<bool> keep = new("--keep") { Description = "Keep a new scratch database even if the restore fails, to look at it (it still expires)." };
     private readonly Option<string[]> tolerate = GlobalOptions.Tolerate();
     private readonly Option<bool> json = GlobalOptions.Json();
@@ -33,6 +35,8 @@ internal sealed class RestoreCommand : SbkCommand
         Options.Add(tables);
         Options.Add(dataOnly);
         Options.Add(jobs);
+        Options.Add(before);
+        Options.Add(inPlace);
         Options.Add(keep);
         Options.Add(tolerate);
         Options.Add(json);
@@ -41,6 +45,11 @@ internal sealed class RestoreCommand : SbkCommand
             if (result.GetValue(toScratch) && result.GetValue(target) is not null)
             {
                 result.AddError("Give either --to-scratch or --target NAME, not both.");
+            }
+
+            if (result.GetValue(before) is not null && result.GetResult(backup) is { Implicit: false })
+            {
+                result.AddError("Give either a backup id or --before TIME, not both.");
             }
         });
     }
@@ -51,6 +60,8 @@ internal sealed class RestoreCommand : SbkCommand
         {
             Database = parseResult.GetValue(database)!,
             Backup = parseResult.GetValue(backup)!,
+            Before = parseResult.GetValue(before) is { } time ? Instant.Parse(time, DateTimeOffset.UtcNow) : null,
+            InPlace = parseResult.GetValue(inPlace),
             Target = parseResult.GetValue(target),
             Confirm = parseResult.GetValue(confirm),
             Tables = parseResult.GetValue(tables) ?? [],
@@ -69,9 +80,19 @@ internal sealed class RestoreCommand : SbkCommand
 
         var what = result.Tables.Count > 0 ? $"{(result.DataOnly ? "data of " : string.Empty)}{string.Join(", ", result.Tables)}" : result.DataOnly ? "all data" : "everything";
         Interaction.WriteLine($"Restored {what} from backup {result.BackupId} of '{result.Database}' into {(result.TargetIsScratch ? "scratch database" : "database")} '{result.Target}' in {result.Timings.Total.ToString("0.0", CultureInfo.InvariantCulture)} s ({Interaction.Bytes(result.Bytes)} archive).");
+        if (result.Previous is { } previous)
+        {
+            Interaction.WriteLine($"The database it replaced is kept as '{previous.Name}' until {previous.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC: 'sbk previous swap-back {result.Target}' undoes this restore in seconds.");
+        }
+
         if (result.EmergencyBackupId is not null)
         {
-            Interaction.WriteLine($"Its previous state is in emergency backup {result.EmergencyBackupId}.");
+            Interaction.WriteLine($"Its previous state is also in emergency backup {result.EmergencyBackupId}.");
+        }
+
+        foreach (var note in result.Notes ?? [])
+        {
+            Interaction.WriteNote($"note: {note}");
         }
 
         if (result.ExpiresAt is { } expires)

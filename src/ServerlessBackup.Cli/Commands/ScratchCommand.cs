@@ -22,7 +22,7 @@ internal sealed class ScratchCommand : Command
         var table = new Table().AddColumn(new TableColumn("Name").NoWrap()).AddColumns("Copy of", "Backup id", "Created (UTC)", "Expires (UTC)", "Size");
         foreach (var s in databases)
         {
-            table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.SourceDatabase), Markup.Escape(s.BackupId), Format(s.CreatedAt),
+            table.AddRow(Markup.Escape(s.Name) + (s.Complete ? string.Empty : " (restore running, or killed: incomplete)"), Markup.Escape(s.SourceDatabase), Markup.Escape(s.BackupId), Format(s.CreatedAt),
                 Format(s.ExpiresAt) + (s.IsExpiredAt(now) ? " (expired)" : string.Empty), Interaction.Bytes(s.SizeBytes));
         }
 

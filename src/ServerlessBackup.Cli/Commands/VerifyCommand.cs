@@ -16,7 +16,7 @@ internal sealed class VerifyCommand : SbkCommand
         DefaultValueFactory = _ => VerificationLevel.Assertions,
     };
 
-    private readonly Option<int> jobs = GlobalOptions.Jobs("Parallel pg_restore jobs (the archive is first written to a private temporary file).");
+    private readonly Option<int?> jobs = GlobalOptions.Jobs("Parallel pg_restore jobs (the archive is first written to a private temporary file).");
     private readonly Option<bool> keep = new("--keep") { Description = "Keep the scratch database afterwards (it still expires)." };
     private readonly Option<string[]> tolerate = GlobalOptions.Tolerate();
     private readonly Option<bool> json = GlobalOptions.Json();

@@ -112,7 +112,8 @@ public sealed partial class SbkApi
     {
         public required string Database { get; init; }
 
-        public string Backup { get; init; } = "latest";
+        /// <summary>"latest", a backup id, or {"before": TIME}: the newest backup taken before TIME.</summary>
+        public JsonElement? Backup { get; init; }
 
         public string Target { get; init; } = "scratch";
 
@@ -311,9 +312,9 @@ public sealed partial class SbkApi
             case "restores":
             {
                 var body = Parse<RestoreBody>(request);
-                body = body with { Backup = body.Backup ?? "latest", Target = body.Target ?? "scratch" };
+                body = body with { Target = body.Target ?? "scratch" };
                 RequireDatabase(body.Database);
-                await RequireBackupAsync(body.Database, body.Backup, cancellationToken).ConfigureAwait(false);
+                var backup = await ResolveRestoreBackupAsync(body.Database, body.Backup, now, cancellationToken).ConfigureAwait(false);
                 var scratch = body.Target == "scratch";
                 if (!scratch)
                 {
@@ -330,7 +331,7 @@ public sealed partial class SbkApi
 
                 record = new OperationRecord
                 {
-                    Id = id, Kind = OperationKinds.Restore, Database = body.Database, Backup = body.Backup, Target = body.Target,
+                    Id = id, Kind = OperationKinds.Restore, Database = body.Database, Backup = backup, Target = body.Target,
                     Status = scratch ? OperationStatus.Queued : OperationStatus.AwaitingApproval, CreatedBy = caller.Name, CreatedAt = now, UpdatedAt = now,
                     ApprovalDeadline = scratch ? null : now.AddHours(options.Api.ApprovalTimeoutHours),
                 };
@@ -632,6 +633,38 @@ public sealed partial class SbkApi
         if (!options.Databases.ContainsKey(database))
         {
             throw new SbkException(SbkErrorKind.NotFound, $"There is no database named '{Clean(database)}' in the catalog. Valid names: {string.Join(", ", options.Databases.Keys.Order(StringComparer.Ordinal))}.");
+        }
+    }
+
+    /// <summary>
+    /// A restore's backup: "latest" or an id (checked to exist), or <c>{"before": TIME}</c>, resolved
+    /// here to the id of the newest backup taken before TIME, so that an approver approves one
+    /// precise backup.
+    /// </summary>
+    private async Task<string> ResolveRestoreBackupAsync(string database, JsonElement? backup, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        switch (backup)
+        {
+            case null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined }:
+                await RequireBackupAsync(database, "latest", cancellationToken).ConfigureAwait(false);
+                return "latest";
+            case { ValueKind: JsonValueKind.String } text:
+                await RequireBackupAsync(database, text.GetString(), cancellationToken).ConfigureAwait(false);
+                return text.GetString()!;
+            case { ValueKind: JsonValueKind.Object } spec when spec.EnumerateObject().Count() == 1 && spec.TryGetProperty("before", out var before) && before.ValueKind == JsonValueKind.String:
+                DateTimeOffset instant;
+                try
+                {
+                    instant = Instant.Parse(before.GetString()!, now);
+                }
+                catch (SbkException ex)
+                {
+                    throw Bad("bad-before", ex.Message);
+                }
+
+                return (await backups.ShowBeforeAsync(database, instant, cancellationToken).ConfigureAwait(false)).Manifest.BackupId;
+            default:
+                throw Bad("bad-backup-id", "backup is \"latest\", a backup id such as 20261121T084627Z-k3f9x2, or {\"before\": \"2026-11-30T14:05Z\"} (also \"2h\" for two hours ago).");
         }
     }
 

@@ -21,7 +21,26 @@ public sealed partial class BackupEngine
     /// nothing is listed: there is no manifest, and a committed archive without one is removed.
     /// </summary>
     /// <exception cref="SbkException">With a message naming the database and the next step.</exception>
-    public async Task<Manifest> BackupAsync(string database, string? label = null, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="CancelledException">Cancelled: pg_dump was stopped and nothing was stored.</exception>
+    public Task<Manifest> BackupAsync(string database, string? label = null, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CancelledException.SayingAsync(BackupAsync(database, label, progress, null, cancellationToken),
+            $"The backup of '{database}' stopped: pg_dump was stopped and nothing was stored (the unfinished upload was discarded).", cancellationToken);
+
+    /// <summary>
+    /// Takes the lock that one backup, restore or swap of <paramref name="database"/> at a time
+    /// holds (in the store, so it spans processes and hosts).
+    /// </summary>
+    /// <exception cref="SbkException">AlreadyRunning: another backup, restore or swap of it holds the lock.</exception>
+    internal async Task<IStoreLock> LockDatabaseAsync(string database, CancellationToken cancellationToken)
+    {
+        await store.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false)
+            ?? throw new SbkException(SbkErrorKind.AlreadyRunning,
+                $"A backup, restore or swap of database '{database}' is already running (its lock in {store.Description} is held). Wait for it to finish and try again; a lock left by a killed process expires within a minute.", isTransient: true);
+    }
+
+    /// <summary>A backup under a lock the caller already holds (a restore's emergency backup), or its own.</summary>
+    internal async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
     {
         var entry = ResolveDatabase(database);
         if (label is not null && !IsValidLabel(label))
@@ -51,10 +70,8 @@ public sealed partial class BackupEngine
         var pgDump = await PgToolLocator.SelectAsync("pg_dump", options.Dump.PgDumpPath, "Dump:PgDumpPath", session.Server.Major,
             $"The server for database '{database}' runs PostgreSQL {session.Server.Major} and pg_dump must be at least as new as the server", cancellationToken).ConfigureAwait(false);
 
-        await store.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await using var writerLock = await store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false)
-            ?? throw new SbkException(SbkErrorKind.AlreadyRunning,
-                $"Another backup of database '{database}' is running (its lock in {store.Description} is held). Wait for it to finish; a lock left by a killed process expires within a minute.", isTransient: true);
+        await using var ownLock = heldLock is null ? await LockDatabaseAsync(database, cancellationToken).ConfigureAwait(false) : null;
+        var writerLock = heldLock ?? ownLock!;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, writerLock.Lost);
         var token = linked.Token;
 

@@ -116,6 +116,34 @@ public sealed partial class BackupEngine
         return backupIdOrLatest;
     }
 
+    /// <summary>
+    /// The newest complete backup of <paramref name="database"/> whose snapshot was taken strictly
+    /// before <paramref name="before"/> ("the last good state before the incident"), authenticated.
+    /// </summary>
+    /// <exception cref="SbkException">NotFound: no backup is that old, naming the oldest there is.</exception>
+    /// <exception cref="IntegrityException">The chosen backup's authenticated snapshot time is not before the instant (its listing was altered).</exception>
+    public async Task<BackupDetails> ShowBeforeAsync(string database, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        ResolveDatabase(database);
+        var all = await ListAsync(database, cancellationToken).ConfigureAwait(false);
+        var chosen = all.Where(b => b.SnapshotTime < before).OrderByDescending(b => b.SnapshotTime).FirstOrDefault();
+        if (chosen is null)
+        {
+            var at = before.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+            throw new SbkException(SbkErrorKind.NotFound, all.Count == 0
+                ? $"Database '{database}' has no complete backup in {store.Description}, so none from before {at} UTC."
+                : $"Database '{database}' has no backup taken before {at} UTC; the oldest is {all[^1].BackupId} (snapshot {all[^1].SnapshotTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC). List them with: sbk list {database}");
+        }
+
+        var details = await ShowAsync(database, chosen.BackupId, cancellationToken).ConfigureAwait(false);
+        if (details.Manifest.SnapshotTime >= before)
+        {
+            throw new IntegrityException($"Backup {chosen.BackupId} of '{database}' is listed with a snapshot before the requested instant, but its authenticated manifest says {details.Manifest.SnapshotTime:u}: its listing in the store was altered. Choose a backup by id (sbk list {database}).");
+        }
+
+        return details;
+    }
+
     /// <summary>A backup's manifest, authenticated with its key, including the sealed census.</summary>
     /// <exception cref="IntegrityException">The manifest was altered.</exception>
     public async Task<BackupDetails> ShowAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
@@ -189,13 +217,16 @@ public sealed partial class BackupEngine
     /// archive's hash and header must match the manifest. The file appears only when all of it
     /// checked out: on any failure nothing is left at <paramref name="outputPath"/>.
     /// </summary>
-    public async Task<DecryptResult> DecryptAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<DecryptResult> DecryptAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CancelledException.SayingAsync(DecryptCoreAsync(database, backupIdOrLatest, outputPath, progress, cancellationToken), $"The decryption stopped: the unfinished output was removed and nothing was written to {outputPath}.", cancellationToken);
+
+    private async Task<DecryptResult> DecryptCoreAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         await using var archive = await OpenArchiveAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var bytes = await WriteAtomicallyAsync(outputPath, async partial =>
         {
-            var written = await PlaintextFile.WriteAsync(archive.Stream, partial, ownerOnly: false, durable: true,
+            var written = await PlaintextFile.WriteAsync(archive.Stream, partial, durable: true,
                 n => progress?.Report(new BackupProgress(BackupPhase.Decrypting, archive.StoredBytesRead, n, clock.Elapsed)), cancellationToken).ConfigureAwait(false);
             archive.VerifyComplete();
             return written;
@@ -208,7 +239,10 @@ public sealed partial class BackupEngine
     /// The emergency path: decrypts a lone archive file (downloaded from the store by any means)
     /// with nothing but the master key it names, found in the secret store.
     /// </summary>
-    public async Task<DecryptResult> DecryptArchiveFileAsync(string archivePath, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<DecryptResult> DecryptArchiveFileAsync(string archivePath, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CancelledException.SayingAsync(DecryptArchiveFileCoreAsync(archivePath, outputPath, progress, cancellationToken), $"The decryption stopped: the unfinished output was removed and nothing was written to {outputPath}.", cancellationToken);
+
+    private async Task<DecryptResult> DecryptArchiveFileCoreAsync(string archivePath, string outputPath, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(archivePath);
         if (!File.Exists(archivePath))
@@ -229,7 +263,7 @@ public sealed partial class BackupEngine
         }
 
         await using var plain = new ObservedStream(payload, what: what);
-        var bytes = await WriteAtomicallyAsync(outputPath, partial => PlaintextFile.WriteAsync(plain, partial, ownerOnly: false, durable: true,
+        var bytes = await WriteAtomicallyAsync(outputPath, partial => PlaintextFile.WriteAsync(plain, partial, durable: true,
             n => progress?.Report(new BackupProgress(BackupPhase.Decrypting, source.BytesRead, n, clock.Elapsed)), cancellationToken)).ConfigureAwait(false);
         progress?.Report(new BackupProgress(BackupPhase.Done, source.BytesRead, bytes, clock.Elapsed));
         return new DecryptResult(key.Envelope.BackupId, outputPath, bytes, ManifestChecked: false);

@@ -19,4 +19,7 @@ public enum BackupPhase
     Checking,
     /// <summary>Finished.</summary>
     Done,
+
+    /// <summary>Swapping a restored and checked copy in for the database it replaces.</summary>
+    Swapping,
 }

@@ -1,19 +1,18 @@
 namespace ServerlessBackup.Backups;
 
-/// <summary>Writes a decrypted archive to a new local file (decrypt, and restores that need a seekable copy).</summary>
+/// <summary>Writes a decrypted archive to a new local file (decrypt, and restores that need a seekable copy), readable by its owner only.</summary>
 internal static class PlaintextFile
 {
     /// <summary>Copies <paramref name="source"/> into a new file at <paramref name="path"/>; returns the bytes written.</summary>
     /// <param name="source">Authenticated plaintext.</param>
     /// <param name="path">A path that must not exist yet.</param>
-    /// <param name="ownerOnly">Create the file readable by its owner only.</param>
     /// <param name="durable">Flush it to disk before returning (a kept output, not a temporary copy).</param>
     /// <param name="onWritten">Called with the bytes written so far.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
-    public static async Task<long> WriteAsync(Stream source, string path, bool ownerOnly, bool durable, Action<long>? onWritten, CancellationToken cancellationToken)
+    public static async Task<long> WriteAsync(Stream source, string path, bool durable, Action<long>? onWritten, CancellationToken cancellationToken)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, Options = FileOptions.Asynchronous, BufferSize = 1 << 16 };
-        if (ownerOnly && !OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
@@ -31,6 +30,7 @@ internal static class PlaintextFile
         {
             output.Flush(flushToDisk: true);
         }
+
         return output.Position;
     }
 }

@@ -90,6 +90,11 @@ public static partial class CatalogValidator
             problems.Add("Scratch:TtlHours must be more than 0 and at most a year");
         }
 
+        if (options.Scratch.KeepPreviousHours is < 0 or > 24 * 365)
+        {
+            problems.Add("Scratch:KeepPreviousHours must be between 0 and a year");
+        }
+
         if (options.Scratch.ConnectionStringSecret is { } scratchSecret && LooksLikeConnectionString(scratchSecret))
         {
             problems.Add("Scratch:ConnectionStringSecret looks like a connection string; put the string in the secret store and name the secret here");
@@ -167,6 +172,11 @@ public static partial class CatalogValidator
             if (database.Objectives.RpoHours is <= 0 || database.Objectives.RtoHours <= 0)
             {
                 problems.Add($"Databases:{name}:Objectives: RpoHours and RtoHours must be more than 0");
+            }
+
+            if (database.RestoreJobs is < 1 or > 64)
+            {
+                problems.Add($"Databases:{name}:RestoreJobs must be between 1 and 64");
             }
 
             if (database.Retention is { } r)

@@ -30,4 +30,11 @@ public sealed class DatabaseOptions
     /// Any other error fails the restore.
     /// </summary>
     public List<string> TolerateRestoreErrors { get; set; } = [];
+
+    /// <summary>
+    /// pg_restore jobs for this database's restores, verifications and drills when none are given
+    /// (1-64; default 1). Above 1 the decrypted archive is first written to a private temporary
+    /// file. Drills use it so that the time they measure is the one a real restore would take.
+    /// </summary>
+    public int RestoreJobs { get; set; } = 1;
 }

@@ -22,6 +22,13 @@ public sealed class ScratchOptions
     /// <summary>Path of pg_restore; default: the newest found on PATH or under /usr/lib/postgresql/*/bin.</summary>
     public string? PgRestorePath { get; set; }
 
-    /// <summary>Where parallel restores (<c>--jobs</c> &gt; 1) land the decrypted archive; default the system temp directory.</summary>
+    /// <summary>Where parallel restores (<c>--jobs</c> &gt; 1) and restores into real databases land the decrypted archive; default the system temp directory.</summary>
     public string? TempDirectory { get; set; }
+
+    /// <summary>
+    /// How long the database that a restore into a real database replaced is kept, renamed, on its
+    /// own server (so that <c>sbk previous swap-back</c> undoes the restore in seconds), before
+    /// <c>sbk previous sweep</c> (and the Functions app's maintenance) drops it. Default 72 hours.
+    /// </summary>
+    public double KeepPreviousHours { get; set; } = 72;
 }

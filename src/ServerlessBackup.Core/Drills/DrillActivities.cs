@@ -41,7 +41,7 @@ public sealed class DrillActivities
         ArgumentNullException.ThrowIfNull(input);
         var result = await restores.RestoreAsync(new RestoreRequest { Database = input.Database, Backup = input.BackupId }, null, cancellationToken).ConfigureAwait(false);
         var t = result.Timings;
-        return new DrillRestoreOutput(result.Target, t.Download, t.Decrypt, t.Restore, t.Total, result.Bytes);
+        return new DrillRestoreOutput(result.Target, t.Download, t.Decrypt, t.Restore, t.Total, result.Bytes, result.Jobs);
     });
 
     /// <summary>Checks the restored copy (census, assertions) against the backup's manifest.</summary>

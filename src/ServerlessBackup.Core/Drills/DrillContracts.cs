@@ -24,7 +24,7 @@ public sealed record DrillBackup(string BackupId, DateTimeOffset SnapshotTime, l
 public sealed record DrillRestoreInput(string DrillId, string Database, string BackupId);
 
 /// <summary>What the restore activity measured.</summary>
-public sealed record DrillRestoreOutput(string ScratchDatabase, double DownloadSeconds, double DecryptSeconds, double RestoreSeconds, double TotalSeconds, long Bytes);
+public sealed record DrillRestoreOutput(string ScratchDatabase, double DownloadSeconds, double DecryptSeconds, double RestoreSeconds, double TotalSeconds, long Bytes, int Jobs = 1);
 
 /// <summary>Input of the verify activity.</summary>
 public sealed record DrillVerifyInput(string Database, string BackupId, string ScratchDatabase, VerificationLevel Level);

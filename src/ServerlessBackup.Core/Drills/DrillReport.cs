@@ -99,5 +99,5 @@ public sealed record DrillDatabaseResult
     public bool ScratchDropped { get; init; }
 }
 
-/// <summary>Where a database's recovery time went, seconds, as measured. Download and decrypt overlap the restore (a streamed restore); restore is pg_restore's whole run; RestoreTotal is the whole restore step (scratch database, download, decrypt, pg_restore). RTO = RestoreTotal + Verify.</summary>
-public sealed record DrillPhases(double Download, double Decrypt, double Restore, double RestoreTotal, double Verify);
+/// <summary>Where a database's recovery time went, seconds, as measured. Download and decrypt overlap the restore (a streamed restore); restore is pg_restore's whole run; RestoreTotal is the whole restore step (scratch database, download, decrypt, pg_restore). RTO = RestoreTotal + Verify. Jobs: the pg_restore jobs used (the catalog's RestoreJobs, as a real restore would).</summary>
+public sealed record DrillPhases(double Download, double Decrypt, double Restore, double RestoreTotal, double Verify, int Jobs = 1);

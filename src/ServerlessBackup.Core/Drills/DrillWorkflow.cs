@@ -167,7 +167,7 @@ public static class DrillWorkflow
             RpoObjectiveHours = target.RpoHours,
             RtoSeconds = rto,
             RtoObjectiveHours = target.RtoHours,
-            Phases = restored is null ? null : new DrillPhases(restored.DownloadSeconds, restored.DecryptSeconds, restored.RestoreSeconds, restored.TotalSeconds, verified?.Seconds ?? 0),
+            Phases = restored is null ? null : new DrillPhases(restored.DownloadSeconds, restored.DecryptSeconds, restored.RestoreSeconds, restored.TotalSeconds, verified?.Seconds ?? 0, Math.Max(1, restored.Jobs)),
             ArchiveBytes = backup?.ArchiveBytes ?? 0,
             DumpBytes = restored?.Bytes ?? 0,
             RowsVerified = verified?.RowsVerified ?? 0,

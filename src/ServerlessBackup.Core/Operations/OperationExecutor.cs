@@ -92,6 +92,7 @@ public sealed class OperationExecutor
     private static object Summarize(RestoreResult r) => new
     {
         r.Database, r.BackupId, r.Target, r.TargetIsScratch, r.ExpiresAt, r.EmergencyBackupId, tables = r.Tables.Count, r.DataOnly, r.Jobs, r.Bytes, r.ToleratedErrors, r.Timings,
+        previous = r.Previous?.Name, previousExpiresAt = r.Previous?.ExpiresAt,
     };
 
     private static object Summarize(VerificationReport r) => new

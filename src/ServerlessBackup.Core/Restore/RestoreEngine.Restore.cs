@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using ServerlessBackup.Backups;
+using ServerlessBackup.Catalog;
 using ServerlessBackup.Dump;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Verify;
 
 namespace ServerlessBackup.Restore;
 
@@ -11,17 +13,36 @@ public sealed partial class RestoreEngine
 {
     /// <summary>
     /// Restores a backup. By default into a new scratch database (kept until its expiry, so it can
-    /// be used); into an existing scratch copy of the same database by naming it; into a
-    /// catalogued database only with a confirmation that repeats its name, after an emergency
-    /// backup of it (label <c>emergency</c>) succeeded, and only once the whole archive has been
-    /// downloaded and authenticated. Every byte pg_restore reads has authenticated first; an
-    /// integrity failure drops a new scratch database. pg_restore's errors fail the restore
-    /// unless tolerated.
+    /// be used). Into an existing scratch copy of the same database by naming it: the backup goes
+    /// into a new scratch database that replaces the copy only once it restored. Into a catalogued
+    /// database only with a confirmation that repeats its name, under the database's lock (no
+    /// backup, restore or swap of it runs meanwhile), after an emergency backup of it (label
+    /// <c>emergency</c>) succeeded: the backup is restored into a new database beside it, checked
+    /// (census and assertions), and swapped in atomically; the replaced database is kept for
+    /// Scratch:KeepPreviousHours so that a swap back undoes the restore. Where the server does not
+    /// allow that, the refusal says so before anything changed and names <see cref="RestoreRequest.InPlace"/>.
+    /// Restores into an existing database in place (data-only, or --in-place) run in one
+    /// transaction. Every byte pg_restore reads has authenticated first; nothing half-made is left
+    /// behind on failure or cancellation.
     /// </summary>
-    /// <exception cref="SbkException">A refusal (Configuration; nothing changed), a missing backup or table (NotFound), an integrity failure, or a failed restore.</exception>
+    /// <exception cref="SbkException">A refusal (Configuration; nothing changed), a missing backup or table (NotFound), AlreadyRunning, an integrity failure, or a failed restore.</exception>
+    /// <exception cref="CancelledException">Cancelled, after undoing what was started; its message says what.</exception>
     public async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var undo = new UndoNote();
+        try
+        {
+            return await RestoreAsync(request, progress, undo, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new CancelledException($"The restore stopped: {undo.Text}.", ex);
+        }
+    }
+
+    private async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress, UndoNote undo, CancellationToken cancellationToken)
+    {
         var database = request.Database;
         var entry = backups.ResolveDatabase(database);
         if (request.Jobs is < 1 or > 64)
@@ -31,18 +52,20 @@ public sealed partial class RestoreEngine
 
         var clock = Stopwatch.StartNew();
         progress?.Report(new BackupProgress(BackupPhase.Preflight, 0, 0, clock.Elapsed));
-        var details = await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);
+        var details = request.Before is { } before
+            ? await backups.ShowBeforeAsync(database, before, cancellationToken).ConfigureAwait(false)
+            : await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);
         var backupId = details.Manifest.BackupId;
         var tables = ResolveTables(details, request.Tables);
         var tool = await SelectPgRestoreAsync(details.Manifest, cancellationToken).ConfigureAwait(false);
         var tolerated = entry.TolerateRestoreErrors.Concat(request.Tolerate).Where(t => t.Length > 0).ToList();
-        var plan = new RunPlan(database, backupId, tool, tables, request.DataOnly, request.Jobs, tolerated);
+        var plan = new RunPlan(database, backupId, tool, tables, request.DataOnly, request.Jobs ?? entry.RestoreJobs, tolerated);
 
         if (request.Target is null)
         {
-            if (request.Confirm is not null)
+            if (request.Confirm is not null || request.InPlace)
             {
-                throw Refuse("--confirm goes with --target: it must repeat the name of the database you restore into.");
+                throw Refuse("--confirm and --in-place go with --target: they are about the database you restore into.");
             }
 
             if (request.DataOnly)
@@ -51,32 +74,14 @@ public sealed partial class RestoreEngine
             }
 
             var scratch = await OpenScratchAsync(database, entry, cancellationToken).ConfigureAwait(false);
-            var now = time.GetUtcNow();
-            var name = await scratch.CreateAsync(database, backupId, now, Ttl, cancellationToken).ConfigureAwait(false);
-            logger.LogInformation("Restoring {Database} backup {BackupId} into scratch database {Scratch}", database, backupId, name);
-            var outcome = await RunOrDropAsync(scratch, name, plan with { Connection = scratch.Admin, Target = name, Fresh = true }, request.Keep, progress, clock, cancellationToken).ConfigureAwait(false);
-            return Result(plan, outcome, name, true, now + Ttl, null, clock);
+            var (name, outcome, expires) = await RestoreToNewScratchAsync(scratch, plan, request.Keep, progress, clock, undo, cancellationToken).ConfigureAwait(false);
+            return Result(plan, outcome, name, true, expires, null, clock);
         }
 
         var target = request.Target;
         if (ScratchNames.HasPrefix(target))
         {
-            var scratch = await OpenScratchAsync(database, entry, cancellationToken).ConfigureAwait(false);
-            var existing = await scratch.FindAsync(target, cancellationToken).ConfigureAwait(false)
-                ?? throw Refuse($"There is no scratch database named '{BackupEngine.Sanitize(target)}' made by sbk on {scratch.Describe()}. See them with: sbk scratch list.");
-            if (existing.SourceDatabase != database)
-            {
-                throw Refuse($"The scratch database '{target}' holds a copy of '{existing.SourceDatabase}', not of '{database}'; sbk will not mix two databases' data in one copy. Restore into a new scratch database instead (omit --target).");
-            }
-
-            if (tables.Count > 0 && !request.DataOnly)
-            {
-                throw Refuse(TableIntoExisting(database, target));
-            }
-
-            var outcome = await RunAsync(plan with { Connection = scratch.Admin, Target = target, Clean = !request.DataOnly }, progress, clock, cancellationToken).ConfigureAwait(false);
-            ThrowIfFailed(outcome, plan, target);
-            return Result(plan, outcome, target, true, existing.ExpiresAt, null, clock);
+            return await RestoreIntoScratchCopyAsync(request, plan, entry, progress, clock, undo, cancellationToken).ConfigureAwait(false);
         }
 
         if (!options.Databases.TryGetValue(target, out var targetEntry))
@@ -86,7 +91,7 @@ public sealed partial class RestoreEngine
 
         if (request.Confirm is null)
         {
-            throw Refuse($"Restoring into '{target}' overwrites a real database. To go ahead, repeat its name: --target {target} --confirm {target}. sbk will first take an emergency backup of '{target}' and stop if that fails.");
+            throw Refuse($"Restoring into '{target}' replaces a real database. To go ahead, repeat its name: --target {target} --confirm {target}. sbk will first take an emergency backup of '{target}' and stop if that fails.");
         }
 
         if (!string.Equals(request.Confirm, target, StringComparison.Ordinal))
@@ -99,11 +104,44 @@ public sealed partial class RestoreEngine
             throw Refuse(TableIntoExisting(database, target));
         }
 
-        var targetConnection = PgConnectionInfo.FromSecret(await secrets.GetSecretAsync(targetEntry.ConnectionStringSecret!, null, cancellationToken).ConfigureAwait(false));
+        var server = await TargetServer.OpenAsync(target, targetEntry, secrets, cancellationToken).ConfigureAwait(false);
+        var swap = !request.DataOnly && !request.InPlace;
+        if (swap && await server.WhyNotSwapAsync(cancellationToken).ConfigureAwait(false) is { } whyNot)
+        {
+            throw Refuse($"sbk restores into a real database by restoring into a new database beside it on {server.Describe()}, checking it, and swapping it in, and it cannot do that here: {whyNot}. Fix that, or restore in place with --in-place: '{target}' is then restored in one transaction (a failure changes nothing, but no parallel jobs, tolerated errors or swap back), after the same emergency backup.");
+        }
+
+        if (!swap)
+        {
+            RequireOneTransaction(request, target);
+            plan = plan with { Jobs = 1 };
+        }
+
+        // One backup, restore or swap of the target at a time, whichever host runs it; held to the end.
+        await using var targetLock = await backups.LockDatabaseAsync(target, cancellationToken).ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, targetLock.Lost);
+        var token = linked.Token;
+        undo.Text = $"nothing was changed: '{target}' was not touched and its unfinished emergency backup was not stored";
+        try
+        {
+            return await RestoreIntoTargetAsync(server, swap, request, plan, entry, details, targetLock, progress, clock, undo, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (targetLock.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SbkException(SbkErrorKind.Failed, $"The restore into '{target}' lost its lock in the store (the lease could not be renewed) and stopped: {undo.Text}. Try again.", isTransient: true, ex);
+        }
+    }
+
+    /// <summary>The emergency backup, then the restore by swap or in one transaction, under the target's lock.</summary>
+    private async Task<RestoreResult> RestoreIntoTargetAsync(TargetServer server, bool swap, RestoreRequest request, RunPlan plan, DatabaseOptions entry, BackupDetails details, Storage.IStoreLock targetLock, IProgress<BackupProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken token)
+    {
+        var target = server.Catalog;
+        var database = plan.Database;
+        var backupId = plan.BackupId;
         Manifest emergency;
         try
         {
-            emergency = await backups.BackupAsync(target, "emergency", progress, cancellationToken).ConfigureAwait(false);
+            emergency = await backups.BackupAsync(target, "emergency", progress, targetLock, token).ConfigureAwait(false);
         }
         catch (SbkException ex)
         {
@@ -111,10 +149,174 @@ public sealed partial class RestoreEngine
                 $"Refusing to restore into '{target}': its emergency backup failed, and sbk never overwrites a database it could not back up first. Nothing was changed. The backup failed with: {ex.Message}", ex.IsTransient, ex);
         }
 
-        logger.LogInformation("Emergency backup {BackupId} of {Target} taken; restoring {Database} backup {Source} into it", emergency.BackupId, target, database, backupId);
-        var result = await RunAsync(plan with { Connection = targetConnection, Target = targetConnection.Database, Clean = !request.DataOnly, LandFirst = true }, progress, clock, cancellationToken).ConfigureAwait(false);
-        ThrowIfFailed(result, plan, target, emergency.BackupId);
-        return Result(plan, result, target, false, null, emergency.BackupId, clock);
+        undo.Text = $"'{target}' was left as it was (its emergency backup {emergency.BackupId} was kept)";
+        logger.LogInformation("Emergency backup {BackupId} of {Target} taken; restoring {Database} backup {Source} {How}", emergency.BackupId, target, database, backupId, swap ? "beside it, to swap in" : "into it in one transaction");
+        if (!swap)
+        {
+            undo.Text = $"'{target}' was left as it was: its one transaction was rolled back and the temporary files removed (its emergency backup {emergency.BackupId} was kept)";
+            var outcome = await RunAsync(plan with { Connection = server.Connection, Target = server.DatabaseName, Clean = !request.DataOnly, LandFirst = true, OneTransaction = true, KeepPrivileges = true }, progress, clock, token).ConfigureAwait(false);
+            ThrowIfFailed(outcome, plan, target, $" '{target}' was not changed: the restore ran in one transaction, which was rolled back.");
+            return Result(plan, outcome, target, false, null, emergency.BackupId, clock);
+        }
+
+        undo.Text = $"'{target}' was left as it was, the copy being restored beside it was dropped and the temporary files removed (its emergency backup {emergency.BackupId} was kept)";
+        return await SwapInAsync(server, plan, entry, details, emergency.BackupId, progress, clock, token).ConfigureAwait(false);
+    }
+
+    /// <summary>Restores into a new database beside the target, checks it, swaps it in; drops it on any failure, leaving the target as it was.</summary>
+    private async Task<RestoreResult> SwapInAsync(TargetServer server, RunPlan plan, DatabaseOptions entry, BackupDetails details, string emergencyId, IProgress<BackupProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var target = server.Catalog;
+        var now = time.GetUtcNow();
+        var restoreId = SwapNames.NewRestoreId(now);
+        var incoming = SwapNames.Incoming(server.DatabaseName, restoreId);
+        var unchanged = $" '{target}' was not changed; the emergency backup {emergencyId} is there as well.";
+        var swapped = false;
+        try
+        {
+            var notes = await server.CreateIncomingAsync(incoming, SwapNames.IncomingMarker(target, server.DatabaseName, restoreId, plan.BackupId, now), cancellationToken).ConfigureAwait(false);
+            var outcome = await RunAsync(plan with { Connection = server.Connection, Target = incoming, Fresh = true, LandFirst = true, KeepPrivileges = true }, progress, clock, cancellationToken).ConfigureAwait(false);
+            ThrowIfFailed(outcome, plan, target, unchanged);
+
+            progress?.Report(new BackupProgress(BackupPhase.Checking, outcome.Bytes, outcome.Bytes, clock.Elapsed));
+            await using (var copy = await server.ConnectAsync(incoming, cancellationToken).ConfigureAwait(false))
+            {
+                var checks = await CheckCopyAsync(copy, plan.Database, entry, details, VerificationLevel.Assertions, cancellationToken).ConfigureAwait(false);
+                if (checks.Checks.Where(c => !c.Passed).ToList() is { Count: > 0 } failed)
+                {
+                    throw new SbkException(SbkErrorKind.Failed,
+                        $"The restore of backup {plan.BackupId} ({plan.Database}) into a new database beside '{target}' finished, but the copy failed {failed.Count} check(s), so it was not swapped in; the first: {Describe(failed[0])}.{unchanged} See the whole report with: sbk verify {plan.Database} {plan.BackupId}");
+                }
+            }
+
+            progress?.Report(new BackupProgress(BackupPhase.Swapping, outcome.Bytes, outcome.Bytes, clock.Elapsed));
+            var comment = await server.ReadCommentAsync(cancellationToken).ConfigureAwait(false);
+            var keep = TimeSpan.FromHours(options.Scratch.KeepPreviousHours);
+            var swappedAt = time.GetUtcNow();
+            var aside = SwapNames.Previous(server.DatabaseName, restoreId);
+            await server.SwapInAsync(incoming, aside, SwapNames.PreviousMarker(target, server.DatabaseName, restoreId, plan.BackupId, swappedAt, keep, comment), comment, cancellationToken).ConfigureAwait(false);
+            swapped = true;
+            logger.LogInformation("Swapped the restored copy of {Database} backup {BackupId} in as {Target}; the replaced database is {Previous}", plan.Database, plan.BackupId, target, aside);
+
+            PreviousDatabase? previous = new(aside, target, server.DatabaseName, restoreId, plan.BackupId, swappedAt, swappedAt + keep, 0);
+            if (keep <= TimeSpan.Zero)
+            {
+                await server.DropAsync(aside, CancellationToken.None).ConfigureAwait(false);
+                previous = null;
+            }
+
+            return Result(plan, outcome, target, false, null, emergencyId, clock) with { Previous = previous, Notes = notes };
+        }
+        finally
+        {
+            if (!swapped)
+            {
+                await DropBesideQuietlyAsync(server, incoming).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Restores into a new scratch copy, then puts it in the place of the named one (data-only: into it, in one transaction).</summary>
+    private async Task<RestoreResult> RestoreIntoScratchCopyAsync(RestoreRequest request, RunPlan plan, DatabaseOptions entry, IProgress<BackupProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken cancellationToken)
+    {
+        var target = request.Target!;
+        var scratch = await OpenScratchAsync(plan.Database, entry, cancellationToken).ConfigureAwait(false);
+        var existing = await scratch.FindAsync(target, cancellationToken).ConfigureAwait(false)
+            ?? throw Refuse($"There is no scratch database named '{BackupEngine.Sanitize(target)}' made by sbk on {scratch.Describe()}. See them with: sbk scratch list.");
+        if (existing.SourceDatabase != plan.Database)
+        {
+            throw Refuse($"The scratch database '{target}' holds a copy of '{existing.SourceDatabase}', not of '{plan.Database}'; sbk will not mix two databases' data in one copy. Restore into a new scratch database instead (omit --target).");
+        }
+
+        if (request.InPlace || request.Confirm is not null)
+        {
+            throw Refuse("--confirm and --in-place are for catalogued databases; a scratch copy needs neither.");
+        }
+
+        if (plan.Tables.Count > 0 && !plan.DataOnly)
+        {
+            throw Refuse(TableIntoExisting(plan.Database, target));
+        }
+
+        if (plan.DataOnly)
+        {
+            RequireOneTransaction(request, target);
+            undo.Text = $"the scratch database '{target}' was left as it was: its one transaction was rolled back";
+            var loaded = await RunAsync(plan with { Jobs = 1, Connection = scratch.Admin, Target = target, OneTransaction = true }, progress, clock, cancellationToken).ConfigureAwait(false);
+            ThrowIfFailed(loaded, plan, target, $" '{target}' was not changed: the restore ran in one transaction, which was rolled back.");
+            return Result(plan, loaded, target, true, existing.ExpiresAt, null, clock);
+        }
+
+        var (incoming, outcome, _) = await RestoreToNewScratchAsync(scratch, plan, keep: false, progress, clock, undo, cancellationToken, complete: false).ConfigureAwait(false);
+        undo.Text = $"the scratch database '{target}' was left as it was and the new copy {incoming} was dropped";
+        try
+        {
+            progress?.Report(new BackupProgress(BackupPhase.Swapping, outcome.Bytes, outcome.Bytes, clock.Elapsed));
+            await scratch.ReplaceAsync(existing, incoming, plan.BackupId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DropQuietlyAsync(scratch, incoming).ConfigureAwait(false);
+            throw;
+        }
+
+        return Result(plan, outcome, target, true, existing.ExpiresAt, null, clock);
+    }
+
+    /// <summary>Creates a scratch database, restores into it (dropping it on failure unless kept) and marks it complete; returns its name.</summary>
+    private async Task<(string Name, RunOutcome Outcome, DateTimeOffset ExpiresAt)> RestoreToNewScratchAsync(ScratchServer scratch, RunPlan plan, bool keep, IProgress<BackupProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken cancellationToken, bool complete = true)
+    {
+        var now = time.GetUtcNow();
+        var name = await scratch.CreateAsync(plan.Database, plan.BackupId, now, Ttl, cancellationToken).ConfigureAwait(false);
+        var before = undo.Text;
+        undo.Text = $"the half-made scratch database {name} was dropped and the temporary files removed; nothing else was changed";
+        logger.LogInformation("Restoring {Database} backup {BackupId} into scratch database {Scratch}", plan.Database, plan.BackupId, name);
+        var outcome = await RunOrDropAsync(scratch, name, plan with { Connection = scratch.Admin, Target = name, Fresh = true }, keep, progress, clock, cancellationToken).ConfigureAwait(false);
+        if (complete)
+        {
+            try
+            {
+                await scratch.MarkCompleteAsync(new ScratchDatabase(name, plan.Database, plan.BackupId, now, now + Ttl, 0), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await DropQuietlyAsync(scratch, name).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        undo.Text = before;
+        return (name, outcome, now + Ttl);
+    }
+
+    /// <summary>Restores into an existing database run in one transaction, which pg_restore cannot split over jobs nor continue past an error in.</summary>
+    private static void RequireOneTransaction(RestoreRequest request, string target)
+    {
+        if (request.Jobs > 1)
+        {
+            throw Refuse($"This restore changes '{target}' in place, in one transaction so that a failure changes nothing, and pg_restore cannot run one transaction in parallel: leave out --jobs.");
+        }
+    }
+
+    private static string Describe(Verify.VerificationCheck check) =>
+        $"{check.Kind} {check.Name}" + (check.Expected is not null ? $" (expected {check.Expected}, found {check.Actual})" : string.Empty) + (check.Detail is not null ? $": {check.Detail}" : string.Empty);
+
+    /// <summary>What a cancelled restore has undone by the time it stops, in words.</summary>
+    private sealed class UndoNote
+    {
+        public string Text { get; set; } = "nothing had been changed yet";
+    }
+
+    private async Task DropBesideQuietlyAsync(TargetServer server, string name)
+    {
+        try
+        {
+            await server.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SbkException ex)
+        {
+            logger.LogWarning("Could not drop {Incoming} beside {Target}: {Message}. 'sbk previous sweep' drops it.", name, server.Catalog, ex.Message);
+        }
     }
 
     private static string TableIntoExisting(string database, string target) =>
@@ -135,10 +337,10 @@ public sealed partial class RestoreEngine
         {
             var outcome = await RunAsync(plan, progress, clock, cancellationToken).ConfigureAwait(false);
             drop = !outcome.Succeeded && !keep;
-            ThrowIfFailed(outcome, plan, name, keptScratch: keep);
+            ThrowIfFailed(outcome, plan, name, keep ? $" The scratch database '{name}' was kept for inspection (--keep)." : null);
             return outcome;
         }
-        catch (Exception ex) when (ex is not IntegrityException && keep)
+        catch (Exception ex) when (ex is not IntegrityException and not OperationCanceledException && keep)
         {
             drop = false;
             throw;
@@ -152,7 +354,7 @@ public sealed partial class RestoreEngine
         }
     }
 
-    private static void ThrowIfFailed(RunOutcome outcome, RunPlan plan, string target, string? emergency = null, bool keptScratch = false)
+    private static void ThrowIfFailed(RunOutcome outcome, RunPlan plan, string target, string? after = null)
     {
         if (outcome.Succeeded)
         {
@@ -163,10 +365,7 @@ public sealed partial class RestoreEngine
         var what = m.ErrorCount > 0
             ? $"pg_restore reported {m.ErrorCount} error(s){(m.ToleratedCount > 0 ? $" (and {m.ToleratedCount} tolerated)" : string.Empty)}; the first: {string.Join(" | ", m.FirstErrors)}"
             : $"pg_restore exited with code {outcome.ExitCode.ToString(CultureInfo.InvariantCulture)}: {(m.Other.Length > 0 ? m.Other.Trim() : "(no message)")}";
-        var after = emergency is not null
-            ? $" '{target}' may be partly restored; its state before is in emergency backup {emergency} (sbk restore {target} {emergency} --target {target} --confirm {target})."
-            : ScratchNames.HasPrefix(target) && keptScratch ? $" The scratch database '{target}' was kept for inspection (--keep)." : string.Empty;
         throw new SbkException(SbkErrorKind.Failed,
-            $"The restore of backup {plan.BackupId} ({plan.Database}) into '{target}' failed: {what}.{after} If an error is known and harmless (a provider-only extension, say), tolerate it with --tolerate TEXT or the catalog's TolerateRestoreErrors.");
+            $"The restore of backup {plan.BackupId} ({plan.Database}) into '{target}' failed: {what}.{after} If an error is known and harmless (a provider-only extension, say), tolerate it with --tolerate TEXT or the catalog's TolerateRestoreErrors{(plan.OneTransaction ? "; in one transaction, though, any error undoes everything, so restore by swap (see --in-place) to tolerate one" : string.Empty)}.");
     }
 }

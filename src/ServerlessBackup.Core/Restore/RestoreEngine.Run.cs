@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Dump;
 using ServerlessBackup.Errors;
@@ -25,6 +26,12 @@ public sealed partial class RestoreEngine
 
         /// <summary>Download and authenticate the whole archive before pg_restore starts.</summary>
         public bool LandFirst { get; init; }
+
+        /// <summary>One transaction (an existing database changed in place): any error undoes everything.</summary>
+        public bool OneTransaction { get; init; }
+
+        /// <summary>Keep the archive's grants (a database on its own server, where its roles exist); scratch copies drop them.</summary>
+        public bool KeepPrivileges { get; init; }
     }
 
     private sealed record RunOutcome(int ExitCode, PgRestoreMessages Messages, long Bytes, TimeSpan Download, TimeSpan Decrypt, TimeSpan Restore)
@@ -37,7 +44,16 @@ public sealed partial class RestoreEngine
         string? temp = null;
         try
         {
-            var arguments = new List<string> { "--no-owner", "--no-privileges", "--no-password", "--dbname=" + plan.Target };
+            var arguments = new List<string> { "--no-owner", "--no-password", "--dbname=" + plan.Target };
+            if (!plan.KeepPrivileges)
+            {
+                arguments.Add("--no-privileges");
+            }
+
+            if (plan.OneTransaction)
+            {
+                arguments.Add("--single-transaction");
+            }
             if (plan.Clean)
             {
                 arguments.Add("--clean");
@@ -83,6 +99,7 @@ public sealed partial class RestoreEngine
                 var restoreClock = Stopwatch.StartNew();
                 using var process = PgRestoreProcess.Start(plan.Tool, arguments, plan.Connection, plan.Target, plan.Tolerated);
                 process.CloseInput();
+                Report(BackupPhase.Restoring, archive.PlainBytesRead);
                 var exit = await WaitReportingAsync(process, () => Report(BackupPhase.Restoring, archive.PlainBytesRead), cancellationToken).ConfigureAwait(false);
                 return new RunOutcome(exit, process.Messages, archive.PlainBytesRead, archive.DownloadTime, archive.DecryptTime, restoreClock.Elapsed);
             }
@@ -117,7 +134,11 @@ public sealed partial class RestoreEngine
         }
     }
 
-    /// <summary>A new owner-only directory for a restore's list file and local archive copy; removed by the caller.</summary>
+    /// <summary>
+    /// A new owner-only directory for a restore's list file and local archive copy, removed by the
+    /// caller. It names its process (<c>owner.pid</c>), so that the directories of processes that
+    /// were killed before they could clean up are removed by the next restore.
+    /// </summary>
     private string CreateWorkDirectory()
     {
         var root = options.Scratch.TempDirectory is { } configured ? Path.GetFullPath(configured) : Path.GetTempPath();
@@ -136,13 +157,59 @@ public sealed partial class RestoreEngine
             Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
+        File.WriteAllText(Path.Combine(path, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        RemoveAbandonedWorkDirectories(root, path);
         return path;
+    }
+
+    private const string OwnerFile = "owner.pid";
+
+    /// <summary>Removes the work directories of sbk processes that no longer run (killed before their cleanup): they may hold a decrypted archive.</summary>
+    private void RemoveAbandonedWorkDirectories(string root, string mine)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(root, "sbk-restore-*"))
+        {
+            if (directory == mine)
+            {
+                continue;
+            }
+
+            try
+            {
+                var owner = Path.Combine(directory, OwnerFile);
+                var abandoned = File.Exists(owner)
+                    ? int.TryParse(File.ReadAllText(owner), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid)
+                    : Directory.GetLastWriteTimeUtc(directory) < DateTime.UtcNow.AddDays(-1);
+                if (abandoned)
+                {
+                    Directory.Delete(directory, recursive: true);
+                    logger.LogInformation("Removed {Directory}, left by a restore whose process was killed", directory);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another user's, or being removed by its owner: not ours to insist on.
+            }
+        }
+
+        static bool IsRunning(int pid)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
     }
 
     /// <summary>Writes the authenticated plaintext to <paramref name="path"/> (owner-only), then checks the whole object against the manifest.</summary>
     private static async Task LandAsync(ArchivePlaintext archive, string path, Action<long> onWritten, CancellationToken cancellationToken)
     {
-        await PlaintextFile.WriteAsync(archive.Stream, path, ownerOnly: true, durable: false, onWritten, cancellationToken).ConfigureAwait(false);
+        await PlaintextFile.WriteAsync(archive.Stream, path, durable: false, onWritten, cancellationToken).ConfigureAwait(false);
         archive.VerifyComplete();
     }
 

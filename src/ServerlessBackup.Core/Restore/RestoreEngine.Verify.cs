@@ -18,7 +18,10 @@ public sealed partial class RestoreEngine
     /// check is a report with <see cref="VerificationReport.Passed"/> false, not an exception.
     /// </summary>
     /// <exception cref="SbkException">The verification could not run: unknown database or backup, an altered manifest, no scratch server, no pg_restore.</exception>
-    public async Task<VerificationReport> VerifyAsync(VerificationRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<VerificationReport> VerifyAsync(VerificationRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CancelledException.SayingAsync(VerifyCoreAsync(request, progress, cancellationToken), "The verification stopped: its scratch database was dropped, the temporary files removed, and nothing was recorded.", cancellationToken);
+
+    private async Task<VerificationReport> VerifyCoreAsync(VerificationRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var database = request.Database;
@@ -71,7 +74,7 @@ public sealed partial class RestoreEngine
                 logger.LogInformation("Verifying {Database} backup {BackupId} in scratch database {Scratch}", database, backupId, scratchName);
                 try
                 {
-                    var plan = new RunPlan(database, backupId, tool, [], false, request.Jobs, tolerated) { Connection = scratch.Admin, Target = scratchName, Fresh = true };
+                    var plan = new RunPlan(database, backupId, tool, [], false, request.Jobs ?? entry.RestoreJobs, tolerated) { Connection = scratch.Admin, Target = scratchName, Fresh = true };
                     var outcome = await RunAsync(plan, progress, clock, cancellationToken).ConfigureAwait(false);
                     (download, decrypt, restore, bytes) = (outcome.Download, outcome.Decrypt, outcome.Restore, outcome.Bytes);
                     checks.Add(new VerificationCheck("archive", "every chunk authenticates and the archive matches its manifest", true));
@@ -85,6 +88,10 @@ public sealed partial class RestoreEngine
                     }
 
                     kept = request.Keep;
+                    if (kept)
+                    {
+                        await scratch.MarkCompleteAsync(new ScratchDatabase(scratchName, database, backupId, startedAt, startedAt + Ttl, 0), cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 finally
                 {
@@ -149,9 +156,15 @@ public sealed partial class RestoreEngine
 
     private static async Task<CopyCheckResult> CheckCopyAsync(ScratchServer scratch, string database, Catalog.DatabaseOptions entry, BackupDetails details, string scratchName, VerificationLevel level, CancellationToken cancellationToken)
     {
+        await using var copy = await scratch.ConnectAsync(cancellationToken, scratchName).ConfigureAwait(false);
+        return await CheckCopyAsync(copy, database, entry, details, level, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The census, and at the assertions level the catalog's assertions, checked on an open connection to a restored copy.</summary>
+    private static async Task<CopyCheckResult> CheckCopyAsync(Npgsql.NpgsqlConnection copy, string database, Catalog.DatabaseOptions entry, BackupDetails details, VerificationLevel level, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
         var checks = new List<VerificationCheck>();
-        await using var copy = await scratch.ConnectAsync(cancellationToken, scratchName).ConfigureAwait(false);
         var (census, rows) = await CopyChecks.CensusAsync(copy, details.Private.Census, cancellationToken).ConfigureAwait(false);
         checks.AddRange(census);
         if (level >= VerificationLevel.Assertions)

@@ -14,6 +14,8 @@ namespace ServerlessBackup.Restore;
 /// <param name="ToleratedErrors">pg_restore errors that matched a tolerated fragment.</param>
 /// <param name="FirstToleratedErrors">The first of them.</param>
 /// <param name="Timings">Where the time went.</param>
+/// <param name="Previous">For a catalogued target restored by a swap, the replaced database, kept for a swap back (null when not kept).</param>
+/// <param name="Notes">What the restore could not carry over (a database setting only a superuser may set, say).</param>
 public sealed record RestoreResult(
     string Database,
     string BackupId,
@@ -27,4 +29,6 @@ public sealed record RestoreResult(
     long Bytes,
     int ToleratedErrors,
     IReadOnlyList<string> FirstToleratedErrors,
-    PhaseTimings Timings);
+    PhaseTimings Timings,
+    PreviousDatabase? Previous = null,
+    IReadOnlyList<string>? Notes = null);

@@ -33,9 +33,9 @@ internal static class ScratchNames
     /// <summary>Whether <paramref name="name"/> has the scratch prefix (necessary, never sufficient).</summary>
     public static bool HasPrefix(string name) => name.StartsWith(Prefix, StringComparison.Ordinal);
 
-    /// <summary>The marker stored as the database's comment.</summary>
-    public static string MarkerFor(string source, string backupId, DateTimeOffset createdAt, DateTimeOffset expiresAt) =>
-        JsonSerializer.Serialize(new MarkerJson(Marker, 1, source, backupId, createdAt, expiresAt));
+    /// <summary>The marker stored as the database's comment; <paramref name="complete"/> false while its restore runs.</summary>
+    public static string MarkerFor(string source, string backupId, DateTimeOffset createdAt, DateTimeOffset expiresAt, bool complete = true) =>
+        JsonSerializer.Serialize(new MarkerJson(Marker, 1, source, backupId, createdAt, expiresAt, complete));
 
     /// <summary>Reads a marker; null when the comment is not one of ours.</summary>
     public static ScratchDatabase? Parse(string name, string? comment, long sizeBytes)
@@ -49,7 +49,7 @@ internal static class ScratchNames
         {
             var m = JsonSerializer.Deserialize<MarkerJson>(comment);
             return m is { Kind: Marker, Version: 1, Source.Length: > 0, BackupId.Length: > 0 }
-                ? new ScratchDatabase(name, m.Source, m.BackupId, m.CreatedAt, m.ExpiresAt, sizeBytes)
+                ? new ScratchDatabase(name, m.Source, m.BackupId, m.CreatedAt, m.ExpiresAt, sizeBytes, m.Complete ?? true)
                 : null;
         }
         catch (JsonException)
@@ -70,5 +70,6 @@ internal static class ScratchNames
         return clean.Length <= maxBytes ? clean : clean[..Math.Max(1, maxBytes)];
     }
 
-    private sealed record MarkerJson(string Kind, int Version, string Source, string BackupId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+    // Complete is absent in markers written before it existed: those restores had finished.
+    private sealed record MarkerJson(string Kind, int Version, string Source, string BackupId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, bool? Complete = null);
 }

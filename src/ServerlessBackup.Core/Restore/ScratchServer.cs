@@ -50,7 +50,7 @@ internal sealed class ScratchServer
         return new ScratchServer(PgConnectionInfo.FromSecret(secret), name);
     }
 
-    /// <summary>Creates an empty scratch database with its marker; returns its name.</summary>
+    /// <summary>Creates an empty scratch database with its marker (incomplete until <see cref="MarkCompleteAsync"/>); returns its name.</summary>
     public async Task<string> CreateAsync(string source, string backupId, DateTimeOffset now, TimeSpan ttl, CancellationToken cancellationToken)
     {
         var expires = now + ttl;
@@ -59,7 +59,7 @@ internal sealed class ScratchServer
         try
         {
             await ExecuteAsync(connection, $"CREATE DATABASE {SourceSession.Quote(name)}", cancellationToken).ConfigureAwait(false);
-            var marker = ScratchNames.MarkerFor(source, backupId, now, expires).Replace("'", "''", StringComparison.Ordinal);
+            var marker = ScratchNames.MarkerFor(source, backupId, now, expires, complete: false).Replace("'", "''", StringComparison.Ordinal);
             await ExecuteAsync(connection, $"COMMENT ON DATABASE {SourceSession.Quote(name)} IS '{marker}'", cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException ex) when (ex.SqlState == "42501")
@@ -73,6 +73,53 @@ internal sealed class ScratchServer
         }
 
         return name;
+    }
+
+    /// <summary>Marks a scratch database's restore as finished (a killed restore leaves it marked incomplete).</summary>
+    public async Task MarkCompleteAsync(ScratchDatabase database, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var marker = ScratchNames.MarkerFor(database.SourceDatabase, database.BackupId, database.CreatedAt, database.ExpiresAt, complete: true).Replace("'", "''", StringComparison.Ordinal);
+        try
+        {
+            await ExecuteAsync(connection, $"COMMENT ON DATABASE {SourceSession.Quote(database.Name)} IS '{marker}'", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="incoming"/> (a finished restore into a new scratch database) in the
+    /// place of the scratch copy <paramref name="existing"/> in one transaction, marked as holding
+    /// <paramref name="backupId"/> with the existing copy's expiry, then drops the copy it replaced:
+    /// a failed restore never touches <paramref name="existing"/>.
+    /// </summary>
+    public async Task ReplaceAsync(ScratchDatabase existing, string incoming, string backupId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(existing);
+        if (!ScratchNames.HasPrefix(incoming))
+        {
+            throw new ArgumentException("Only scratch databases are swapped here.", nameof(incoming));
+        }
+
+        // The replaced copy is dropped at once; marked expired, so a sweep drops it if this process dies first.
+        var aside = ScratchNames.Prefix + "old_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        var marker = ScratchNames.MarkerFor(existing.SourceDatabase, backupId, now, existing.ExpiresAt).Replace("'", "''", StringComparison.Ordinal);
+        var expired = ScratchNames.MarkerFor(existing.SourceDatabase, existing.BackupId, existing.CreatedAt, now).Replace("'", "''", StringComparison.Ordinal);
+        await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await DatabaseSwap.SwapAsync(connection, existing.Name, incoming, aside,
+                [$"COMMENT ON DATABASE {SourceSession.Quote(existing.Name)} IS '{marker}'", $"COMMENT ON DATABASE {SourceSession.Quote(aside)} IS '{expired}'"], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {SourceSession.Quote(aside)} WITH (FORCE)", CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw Translate(ex);
+        }
     }
 
     /// <summary>Every scratch database sbk made (prefix and marker), oldest first.</summary>

@@ -12,7 +12,8 @@ namespace ServerlessBackup.Restore;
 internal static partial class TocFilter
 {
     private static readonly string[] DataKinds = ["TABLE DATA ", "SEQUENCE SET ", "BLOBS ", "BLOB DATA ", "LARGE OBJECT "];
-    private static readonly string[] TableTagKinds = ["DEFAULT ", "CONSTRAINT ", "CHECK CONSTRAINT ", "TRIGGER ", "POLICY ", "ROW SECURITY "];
+    // Post-data entries that belong to a table: an index's tag names the index, not its table, so every table's are kept (the other tables are empty, so they cost nothing).
+    private static readonly string[] PostDataKinds = ["INDEX ", "INDEX ATTACH ", "CONSTRAINT ", "CHECK CONSTRAINT ", "FK CONSTRAINT ", "TRIGGER ", "POLICY ", "ROW SECURITY ", "RULE "];
 
     // "215; 1259 16386 TABLE Billing Customer Accounts postgres"
     [GeneratedRegex(@"^(\d+); \d+ \d+ (.*)$")]
@@ -21,15 +22,17 @@ internal static partial class TocFilter
     /// <summary>
     /// The list for a fresh, empty database: the whole schema before data (types, schemas,
     /// functions, every table definition), the data of the chosen tables and every sequence's
-    /// value, and the chosen tables' own constraints and triggers (not foreign keys: the tables
-    /// they point at stay empty).
+    /// value, then the tables' indexes, constraints, triggers, policies and rules, so a chosen
+    /// table comes back as it was, not only its rows. Left out: the chosen tables' foreign keys
+    /// (the tables they point at stay empty, so they would fail) and materialized view refreshes.
     /// </summary>
     public static (string List, int DataEntries) ForFreshDatabase(string listing, IReadOnlyList<(string Schema, string Name)> tables) =>
         Build(listing, (section, rest) => section switch
         {
             Section.Pre => true,
             Section.Data => rest.StartsWith("SEQUENCE SET ", StringComparison.Ordinal) || IsTableEntry(rest, "TABLE DATA ", tables),
-            _ => TableTagKinds.Any(kind => tables.Any(t => rest.StartsWith($"{kind}{t.Schema} {t.Name} ", StringComparison.Ordinal))),
+            _ => PostDataKinds.Any(kind => rest.StartsWith(kind, StringComparison.Ordinal))
+                && !tables.Any(t => rest.StartsWith($"FK CONSTRAINT {t.Schema} {t.Name} ", StringComparison.Ordinal)),
         }, tables);
 
     /// <summary>The list for an existing schema: only the chosen tables' data.</summary>

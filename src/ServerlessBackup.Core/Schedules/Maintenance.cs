@@ -40,7 +40,7 @@ public sealed class Maintenance
     public async Task<MaintenanceReport> RunAsync(CancellationToken cancellationToken = default)
     {
         var failures = new List<string>();
-        int deleted = 0, swept = 0, scratchDropped = 0, notified = 0, unhealthy = 0;
+        int deleted = 0, swept = 0, scratchDropped = 0, previousDropped = 0, notified = 0, unhealthy = 0;
         await StepAsync("retention", async () =>
         {
             var reports = await retention.PruneAsync(null, dryRun: false, cancellationToken).ConfigureAwait(false);
@@ -51,6 +51,17 @@ public sealed class Maintenance
         {
             await StepAsync("scratch sweep", async () => scratchDropped = (await restores.SweepScratchAsync(dryRun: false, cancellationToken).ConfigureAwait(false)).Count).ConfigureAwait(false);
         }
+
+        await StepAsync("previous sweep", async () =>
+        {
+            var (dropped, problems) = await restores.SweepPreviousAsync(dryRun: false, cancellationToken).ConfigureAwait(false);
+            previousDropped = dropped.Count;
+            foreach (var problem in problems)
+            {
+                // A server that cannot be reached now is the backups' concern (they alert); the sweep tries again next run.
+                logger.LogWarning("Could not look for replaced databases kept beside {Problem}", SecretRedactor.Redact(problem));
+            }
+        }).ConfigureAwait(false);
 
         await StepAsync("freshness", async () =>
         {
@@ -65,9 +76,9 @@ public sealed class Maintenance
             notified = await scheduler.NotifyUnhealthyAsync(statuses, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
-        var report = new MaintenanceReport(deleted, swept, scratchDropped, unhealthy, notified, failures);
-        logger.LogInformation("Maintenance: {Deleted} backup(s) deleted by retention, {Swept} crashed backup(s) swept, {Dropped} expired scratch database(s) dropped, {Unhealthy} database(s) not OK ({Notified} notification(s)), {Failures} step(s) failed",
-            deleted, swept, scratchDropped, unhealthy, notified, failures.Count);
+        var report = new MaintenanceReport(deleted, swept, scratchDropped, unhealthy, notified, failures) { PreviousDropped = previousDropped };
+        logger.LogInformation("Maintenance: {Deleted} backup(s) deleted by retention, {Swept} crashed backup(s) swept, {Dropped} expired scratch database(s) dropped, {PreviousDropped} expired replaced database(s) or abandoned restore copies dropped, {Unhealthy} database(s) not OK ({Notified} notification(s)), {Failures} step(s) failed",
+            deleted, swept, scratchDropped, previousDropped, unhealthy, notified, failures.Count);
         return report;
 
         async Task StepAsync(string step, Func<Task> run)
@@ -99,4 +110,8 @@ public sealed class Maintenance
 /// <param name="Unhealthy">Databases LATE or FAILING.</param>
 /// <param name="Notified">Notifications sent about them.</param>
 /// <param name="Failures">Steps that failed, with why.</param>
-public sealed record MaintenanceReport(int BackupsDeleted, int OrphansSwept, int ScratchDropped, int Unhealthy, int Notified, IReadOnlyList<string> Failures);
+public sealed record MaintenanceReport(int BackupsDeleted, int OrphansSwept, int ScratchDropped, int Unhealthy, int Notified, IReadOnlyList<string> Failures)
+{
+    /// <summary>Expired replaced databases (kept after restores into real databases) and abandoned incoming copies dropped.</summary>
+    public int PreviousDropped { get; init; }
+}

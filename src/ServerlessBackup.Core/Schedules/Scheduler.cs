@@ -105,7 +105,7 @@ public sealed class Scheduler
     }
 
     /// <summary>
-    /// Backs up one database like <see cref="BackupEngine.BackupAsync"/>, and also records the
+    /// Backs up one database like <see cref="BackupEngine.BackupAsync(string, string?, IProgress{BackupProgress}?, CancellationToken)"/>, and also records the
     /// attempt (status reads it) and notifies the team when it fails.
     /// </summary>
     public async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, CancellationToken cancellationToken = default)

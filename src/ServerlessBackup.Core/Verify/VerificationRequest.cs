@@ -13,7 +13,7 @@ public sealed record VerificationRequest
     public VerificationLevel Level { get; init; } = VerificationLevel.Assertions;
 
     /// <summary>pg_restore jobs for the restore.</summary>
-    public int Jobs { get; init; } = 1;
+    public int? Jobs { get; init; }
 
     /// <summary>Keep the scratch database afterwards (it still expires).</summary>
     public bool Keep { get; init; }

@@ -73,7 +73,7 @@ internal sealed class TestCatalog : IDisposable
               "Store": { "Kind": "FileSystem", "Path": "store" },
               "Secrets": { "Kind": "Local", "Path": "secrets.json" },
               "Dump": { "LockWaitTimeoutSeconds": {{Options.Dump.LockWaitTimeoutSeconds}} },
-              "Scratch": { "ConnectionStringSecret": {{(Options.Scratch.ConnectionStringSecret is null ? "null" : $"\"{Options.Scratch.ConnectionStringSecret}\"")}}, "AllowSourceServer": {{(Options.Scratch.AllowSourceServer ? "true" : "false")}} },
+              "Scratch": { "ConnectionStringSecret": {{(Options.Scratch.ConnectionStringSecret is null ? "null" : $"\"{Options.Scratch.ConnectionStringSecret}\"")}}, "AllowSourceServer": {{(Options.Scratch.AllowSourceServer ? "true" : "false")}}, "TempDirectory": {{(Options.Scratch.TempDirectory is null ? "null" : System.Text.Json.JsonSerializer.Serialize(Options.Scratch.TempDirectory))}} },
               "Databases": { {{databases}} }
             }
             """);
