@@ -33,6 +33,7 @@ namespace ServerlessBackup.Cli
             root.Subcommands.Add(new HoldCommand(interaction, release: true));
             root.Subcommands.Add(new KeysCommand(interaction));
             root.Subcommands.Add(new SecretsCommand(interaction));
+            root.Subcommands.Add(new AuditCommand(interaction));
             return root;
         }
 

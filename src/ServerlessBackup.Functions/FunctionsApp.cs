@@ -21,7 +21,7 @@ public static class FunctionsApp
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        return services.AddServerlessBackup(SbkConfiguration.ForFunctions(configuration), new SbkHostOptions(AppContext.BaseDirectory, Source, StrictConfiguration: true));
+        return services.AddServerlessBackup(SbkConfiguration.ForFunctions(configuration), new SbkHostOptions(AppContext.BaseDirectory, Source, StrictConfiguration: true, HostName: "functions"));
     }
 
     /// <summary>

@@ -274,6 +274,8 @@ public sealed class RetentionImmutabilityTests
         public Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default) => inner.TryAcquireLockAsync(key, cancellationToken);
 
         public Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default) => inner.TrySetLegalHoldAsync(key, hold, cancellationToken);
+
+        public Task<int> SweepAbandonedWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken = default) => inner.SweepAbandonedWritesAsync(prefix, olderThan, cancellationToken);
     }
 
     [Fact]

@@ -43,9 +43,10 @@ public sealed class ServeApiTests : ApiSuite
         // One left running by a process that died minutes ago, one running right now in another instance.
         var dead = new OperationRecord { Id = "op-" + Backups.BackupId.New(now), Kind = "backup", Database = "shop", Status = "running", Phase = "dumping", CreatedBy = "alice", CreatedAt = now.AddMinutes(-10), UpdatedAt = now.AddMinutes(-10) };
         var live = dead with { Id = "op-" + Backups.BackupId.New(now), UpdatedAt = now };
+        var records = s.Services.GetRequiredService<Operations.OperationStore>();
         foreach (var record in new[] { dead, live })
         {
-            await s.Store.PutAsync($"_operations/{record.Id}.json", JsonSerializer.SerializeToUtf8Bytes(record, new JsonSerializerOptions(JsonSerializerDefaults.Web)), overwrite: true);
+            await records.SaveAsync(record);
         }
 
         await using var restarted = await ServeHost.StartAsync(s.Services, "http://127.0.0.1:0", CancellationToken.None);

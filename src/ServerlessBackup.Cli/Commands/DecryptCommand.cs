@@ -30,6 +30,9 @@ internal sealed class DecryptCommand : SbkCommand
         });
     }
 
+    protected override (string Action, string? Target)? Audited(ParseResult parseResult) =>
+        ("decrypt", parseResult.GetValue(archive) is { } file ? $"archive file {file}" : $"{parseResult.GetValue(database)} {parseResult.GetValue(backup)}");
+
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
         var outPath = parseResult.GetValue(output)!;

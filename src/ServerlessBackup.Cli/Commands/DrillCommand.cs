@@ -45,7 +45,7 @@ internal sealed partial class DrillCommand : SbkCommand
         Subcommands.Add(new ShowDrill(interaction));
     }
 
-    [GeneratedRegex(@"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")]
+    [GeneratedRegex(@"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\z")]
     private static partial Regex DurationPattern();
 
     internal static TimeSpan? ParseDuration(string? text)

@@ -19,6 +19,9 @@ internal sealed class HoldCommand : SbkCommand
         Arguments.Add(backup);
     }
 
+    protected override (string Action, string? Target)? Audited(ParseResult parseResult) =>
+        (release ? "release" : "hold", $"{parseResult.GetValue(database)} {parseResult.GetValue(backup)}");
+
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
         var name = parseResult.GetValue(database)!;

@@ -17,6 +17,8 @@ internal sealed class KeysCommand : Command
     private sealed class RotateCommand(Interaction interaction)
         : SbkCommand("rotate", "Create a new version of the master key: new backups use it; old backups still decrypt with the version their manifest names.", interaction)
     {
+        protected override (string Action, string? Target)? Audited(ParseResult parseResult) => ("keys rotate", null);
+
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
             var secrets = context.Get<Secrets.ISecretStore>();
@@ -32,6 +34,8 @@ internal sealed class KeysCommand : Command
     private sealed class InitCommand(Interaction interaction)
         : SbkCommand("init", "Create the master key (32 random bytes) in the configured secret store, if it does not exist yet.", interaction)
     {
+        protected override (string Action, string? Target)? Audited(ParseResult parseResult) => ("keys init", null);
+
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
             var secrets = context.Get<Secrets.ISecretStore>();

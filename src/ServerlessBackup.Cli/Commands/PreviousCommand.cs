@@ -85,6 +85,8 @@ internal sealed class PreviousCommand : Command
             Options.Add(json);
         }
 
+        protected override (string Action, string? Target)? Audited(ParseResult parseResult) => ("previous swap-back", $"{parseResult.GetValue(database)} {parseResult.GetValue(name)}".TrimEnd());
+
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
             var target = parseResult.GetValue(database)!;
@@ -116,6 +118,8 @@ internal sealed class PreviousCommand : Command
             Arguments.Add(name);
             Options.Add(json);
         }
+
+        protected override (string Action, string? Target)? Audited(ParseResult parseResult) => ("previous drop", $"{parseResult.GetValue(database)} {parseResult.GetValue(name)}");
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {

@@ -19,6 +19,9 @@ internal sealed class PruneCommand : SbkCommand
         Options.Add(json);
     }
 
+    protected override (string Action, string? Target)? Audited(ParseResult parseResult) =>
+        parseResult.GetValue(dryRun) ? null : ("prune", parseResult.GetValue(database) ?? "every database");
+
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
         var reports = await context.Get<Retention.RetentionEngine>().PruneAsync(parseResult.GetValue(database), parseResult.GetValue(dryRun), cancellationToken).ConfigureAwait(false);

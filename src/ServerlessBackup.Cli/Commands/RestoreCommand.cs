@@ -54,6 +54,9 @@ internal sealed class RestoreCommand : SbkCommand
         });
     }
 
+    protected override (string Action, string? Target)? Audited(ParseResult parseResult) =>
+        ("restore", $"{parseResult.GetValue(database)} {(parseResult.GetValue(before) is { } at ? "before " + at : parseResult.GetValue(backup))}{(parseResult.GetValue(target) is { } into ? " into " + into : " into a new scratch database")}");
+
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
         var request = new RestoreRequest

@@ -22,6 +22,8 @@ internal sealed class SecretsCommand : Command
             Arguments.Add(name);
         }
 
+        protected override (string Action, string? Target)? Audited(ParseResult parseResult) => ("secrets set", parseResult.GetValue(name));
+
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
             var secretName = parseResult.GetValue(name)!;

@@ -11,10 +11,15 @@ namespace ServerlessBackup.Api;
 /// <summary>
 /// Who is calling. API keys (from the secret store, compared in constant time) name their caller;
 /// Slack requests are verified by their signature (HMAC-SHA256 of <c>v0:{timestamp}:{body}</c> with
-/// the signing secret), must be at most five minutes old, and are accepted once.
+/// the signing secret), must be at most five minutes old, and are accepted once: each signature is
+/// marked in the store (create-only, signed), so a replay to another instance, or after a restart,
+/// is refused too.
 /// </summary>
-internal sealed class ApiAuthenticator(ApiOptions options, ISecretStore secrets, TimeProvider time)
+internal sealed class ApiAuthenticator(ApiOptions options, ISecretStore secrets, TimeProvider time, Storage.IObjectStore store, Crypto.StateSigner signer)
 {
+    /// <summary>Where accepted Slack signatures are marked.</summary>
+    public const string SlackSeenPrefix = Operations.OperationStore.Prefix + "slack-seen/";
+
     private static readonly TimeSpan SlackWindow = TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, DateTimeOffset> seenSlackSignatures = new(StringComparer.Ordinal);
     private List<(string Name, byte[] KeyHash)>? keys;
@@ -81,7 +86,16 @@ internal sealed class ApiAuthenticator(ApiOptions options, ISecretStore secrets,
             seenSlackSignatures.TryRemove(old, out _);
         }
 
-        return seenSlackSignatures.TryAdd(signature, now) ? null : "this exact request was already received (a replay)";
+        if (!seenSlackSignatures.TryAdd(signature, now))
+        {
+            return "this exact request was already received (a replay)";
+        }
+
+        // Every instance sharing the store sees the mark; only the first to write it accepts the request.
+        var mark = SlackSeenPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(signature)));
+        return await Storage.SignedJson.WriteSignedJsonAsync(store, signer, mark, new { at = now }, overwrite: false, cancellationToken).ConfigureAwait(false)
+            ? null
+            : "this exact request was already received (a replay)";
     }
 
     private async Task<List<(string Name, byte[] KeyHash)>> KeysAsync(CancellationToken cancellationToken)

@@ -9,6 +9,7 @@ using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Drills;
+using ServerlessBackup.Hosting;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Operations;
 using ServerlessBackup.Restore;
@@ -45,7 +46,7 @@ public sealed partial class SbkApi
     private readonly ILogger logger;
 
     /// <summary>Creates the API over the engine's services.</summary>
-    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, DrillEngine drills, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null)
+    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, DrillEngine drills, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null, SbkHostOptions? host = null, AuditLog? audit = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backups);
@@ -58,9 +59,13 @@ public sealed partial class SbkApi
         this.drills = drills;
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
-        authenticator = new ApiAuthenticator(options.Api, secrets, this.time);
-        audit = new AuditLog(backups.Store, this.time);
+        authenticator = new ApiAuthenticator(options.Api, secrets, this.time, backups.Store, backups.Signer);
+        this.audit = audit ?? new AuditLog(backups.Store, backups.Signer, this.time);
+        Host = host?.HostName == "functions" ? "functions" : "serve";
     }
+
+    /// <summary>Who serves the API, for the audit log: serve or functions.</summary>
+    private string Host { get; }
 
     /// <summary>Forgets shared reads (listings, health), e.g. when an operation of this process ended.</summary>
     public void InvalidateReads() => reads.Clear();
@@ -186,13 +191,15 @@ public sealed partial class SbkApi
 
         if (request.Method != "GET")
         {
-            try
+            if (who.Caller == "anonymous" && response.Status >= 400)
             {
-                await audit.WriteAsync(who.Caller, Clean(request.Method), Clean(request.Path), request.RemoteAddress, response.Status, who.OperationId, null).ConfigureAwait(false);
+                // Unauthenticated noise is counted, not written a blob per request.
+                await audit.CountRefusedAsync(response.Status, Host).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
+            else
             {
-                logger.LogWarning("Could not write the audit record of {Method} {Path}: {Message}", request.Method, Clean(request.Path), ex.Message);
+                await audit.RecordAsync(new AuditEntry(time.GetUtcNow(), Host, who.Caller, $"{Clean(request.Method)} {Clean(request.Path)}", who.Target,
+                    response.Status < 400 ? "ok" : $"refused ({response.Status.ToString(CultureInfo.InvariantCulture)})", $"from {Clean(request.RemoteAddress)}{(who.OperationId is null ? string.Empty : $", operation {who.OperationId}")}")).ConfigureAwait(false);
             }
         }
 
@@ -205,6 +212,8 @@ public sealed partial class SbkApi
         public string Caller { get; set; } = "anonymous";
 
         public string? OperationId { get; set; }
+
+        public string? Target { get; set; }
     }
 
     private async Task<ApiResponse> RouteAsync(ApiRequest request, IOperationService operations, AuditFacts who, CancellationToken cancellationToken)
@@ -283,13 +292,13 @@ public sealed partial class SbkApi
             "operations/{}/reject" => await RejectAsync(operations, Decode(segments[2]), caller, cancellationToken).ConfigureAwait(false),
             "drills" when request.Method == "GET" => await ListDrillsAsync(cancellationToken).ConfigureAwait(false),
             "drills/{}" => await DrillAsync(operations, Decode(segments[2]), request.Query.GetValueOrDefault("format") ?? "json", cancellationToken).ConfigureAwait(false),
-            _ => await StartAsync(operations, route, request, caller, cancellationToken).ConfigureAwait(false),
+            _ => await StartAsync(operations, route, request, caller, who, cancellationToken).ConfigureAwait(false),
         };
         who.OperationId = response.OperationId;
         return response.Response;
     }
 
-    private async Task<(ApiResponse Response, string? OperationId)> StartAsync(IOperationService operations, string route, ApiRequest request, ApiCaller caller, CancellationToken cancellationToken)
+    private async Task<(ApiResponse Response, string? OperationId)> StartAsync(IOperationService operations, string route, ApiRequest request, ApiCaller caller, AuditFacts who, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var id = operations.NewId(route == "drills" ? OperationKinds.Drill : "op");
@@ -380,6 +389,8 @@ public sealed partial class SbkApi
             }
         }
 
+        who.Target = record.Target is null or "scratch" ? $"{record.Database} {record.Backup}".TrimEnd() : $"{record.Database} {record.Backup} into {record.Target}";
+        string? reservationKey = null;
         if (request.Headers.TryGetValue("Idempotency-Key", out var idempotencyKey))
         {
             if (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c < 0x21 || c > 0x7e))
@@ -388,19 +399,32 @@ public sealed partial class SbkApi
             }
 
             var reservation = $"{OperationStore.Prefix}idempotency/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller.Name}\n{route}\n{idempotencyKey}")))}";
-            if (!await backups.Store.PutAsync(reservation, Encoding.UTF8.GetBytes(id), overwrite: false, null, cancellationToken).ConfigureAwait(false))
+            var bodyHash = Convert.ToHexStringLower(SHA256.HashData(request.Body.Span));
+            var (replay, reserved) = await ReserveAsync(operations, reservation, new IdempotencyReservation(id, bodyHash, now), cancellationToken).ConfigureAwait(false);
+            if (replay is not null)
             {
-                await using var stream = await backups.Store.OpenReadAsync(reservation, cancellationToken).ConfigureAwait(false);
-                using var reader = new StreamReader(stream);
-                var existingId = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-                var existing = await WaitForRecordAsync(operations, existingId, cancellationToken).ConfigureAwait(false);
-                return (Accepted(existing, new Dictionary<string, string> { ["Idempotent-Replayed"] = "true" }), existing.Id);
+                return (replay, null);
             }
+
+            reservationKey = reserved ? reservation : null;
         }
 
-        var (submitted, conflict) = await operations.SubmitAsync(record, cancellationToken).ConfigureAwait(false);
+        OperationSubmission submission;
+        try
+        {
+            submission = await operations.SubmitAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await ForgetReservationAsync(reservationKey).ConfigureAwait(false);
+            throw;
+        }
+
+        var (submitted, conflict) = submission;
         if (conflict)
         {
+            // Nothing was started for this key: a retry with it, once the database is free, may start the operation.
+            await ForgetReservationAsync(reservationKey).ConfigureAwait(false);
             return (ApiResults.Problem(409, "already-running", "Another operation on this database is running",
                 $"A {submitted.Kind} of '{submitted.Database}' ({submitted.Id}) is {submitted.Status}; one backup or restore per database runs at a time. Poll it, then try again.",
                 extensions: new { operationId = submitted.Id, statusUrl = StatusUrl(submitted.Id) }), submitted.Id);
@@ -409,20 +433,78 @@ public sealed partial class SbkApi
         return (Accepted(submitted), submitted.Id);
     }
 
-    private static async Task<OperationRecord> WaitForRecordAsync(IOperationService operations, string id, CancellationToken cancellationToken)
+    /// <summary>What an Idempotency-Key reserves: the operation it started, bound to the request body that started it.</summary>
+    private sealed record IdempotencyReservation(string OperationId, string BodySha256, DateTimeOffset At);
+
+    /// <summary>
+    /// Reserves an Idempotency-Key (signed, create-only, in the store, so every instance sees it).
+    /// Returns the answer for a replay of the same request (its operation), a 422 for the key
+    /// reused with another body, or (null, true) when this request holds the key now. A reservation
+    /// whose operation was never recorded (its submitter died) is taken over after a grace period.
+    /// </summary>
+    private async Task<(ApiResponse? Replay, bool Reserved)> ReserveAsync(IOperationService operations, string key, IdempotencyReservation mine, CancellationToken cancellationToken)
     {
-        // The reservation is written just before the record: wait a moment for a concurrent twin.
-        for (var i = 0; i < 50; i++)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            if (await operations.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } record)
+            if (await backups.Store.WriteSignedJsonAsync(backups.Signer, key, mine, overwrite: false, cancellationToken).ConfigureAwait(false))
             {
-                return record;
+                return (null, true);
             }
 
-            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            var read = await backups.Store.ReadSignedJsonAsync<IdempotencyReservation>(backups.Signer, key, cancellationToken).ConfigureAwait(false);
+            if (!read.Exists)
+            {
+                continue; // released in between: try again
+            }
+
+            if (!read.Trusted)
+            {
+                logger.LogWarning("[sbk.untrusted-object] {Problem}", read.Problem);
+                throw Bad("idempotency-key-unusable", "This Idempotency-Key's reservation in the store does not authenticate; send the request with a new key.", 409);
+            }
+
+            var theirs = read.Value!;
+            if (theirs.BodySha256 != mine.BodySha256)
+            {
+                throw Bad("idempotency-key-reused", "This Idempotency-Key was already used for a different request; a key names one request. Use a new key for this one.", 422);
+            }
+
+            // The reservation is written just before the record: wait a moment for a concurrent twin.
+            for (var i = 0; i < 40; i++)
+            {
+                if (await operations.GetAsync(theirs.OperationId, cancellationToken).ConfigureAwait(false) is { } existing)
+                {
+                    return (Accepted(existing, new Dictionary<string, string> { ["Idempotent-Replayed"] = "true" }), false);
+                }
+
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Reserved but never recorded (its submitter failed or died): take the key over.
+            if (time.GetUtcNow() - theirs.At > TimeSpan.FromSeconds(10))
+            {
+                await backups.Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        throw new SbkException(SbkErrorKind.Failed, "An operation with this Idempotency-Key was reserved but never recorded; send the request again with a new key.", isTransient: true);
+        throw new SbkException(SbkErrorKind.Failed, "A request with this Idempotency-Key is being started by another caller right now; send it again in a few seconds.", isTransient: true);
+    }
+
+    private async Task ForgetReservationAsync(string? key)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await backups.Store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SbkException ex)
+        {
+            logger.LogWarning("Could not release the Idempotency-Key reservation {Key}: {Message}", key, ex.Message);
+        }
     }
 
     private async Task<(ApiResponse, string?)> ApproveAsync(IOperationService operations, string id, ApiCaller caller, CancellationToken cancellationToken)
@@ -703,11 +785,11 @@ public sealed partial class SbkApi
 
     private static ApiResponse OperationNotFound() => ApiResults.Problem(404, "operation-not-found", "No such operation", "There is no operation with this id.");
 
-    private static SbkException Bad(string type, string detail) => new ApiBadRequest(type, detail);
+    private static SbkException Bad(string type, string detail, int status = 400) => new ApiBadRequest(type, detail, status);
 
     private static ApiResponse FromException(SbkException ex) => ex switch
     {
-        ApiBadRequest bad => ApiResults.Problem(400, bad.Type, "Bad request", bad.Message),
+        ApiBadRequest bad => ApiResults.Problem(bad.Status, bad.Type, bad.Status == 400 ? "Bad request" : "Refused", bad.Message),
         { Kind: SbkErrorKind.NotFound } => ApiResults.Problem(404, "not-found", "Not found", SecretRedactor.Redact(ex.Message)),
         { Kind: SbkErrorKind.Configuration } => ApiResults.Problem(422, "refused", "Refused", SecretRedactor.Redact(ex.Message)),
         { Kind: SbkErrorKind.AlreadyRunning } => ApiResults.Problem(409, "already-running", "Already running", SecretRedactor.Redact(ex.Message)),
@@ -732,8 +814,10 @@ public sealed partial class SbkApi
 
     private static string FirstSentence(string message) => message.Split(". ")[0].Split(" Path:")[0];
 
-    private sealed class ApiBadRequest(string type, string message) : SbkException(SbkErrorKind.Configuration, message)
+    private sealed class ApiBadRequest(string type, string message, int status) : SbkException(SbkErrorKind.Configuration, message)
     {
         public string Type { get; } = type;
+
+        public int Status { get; } = status;
     }
 }

@@ -162,18 +162,30 @@ public sealed partial class BackupEngine
             Warnings = session.Warning is null ? [] : [session.Warning],
         };
         var manifestBytes = ManifestCodec.Write(manifest, new ManifestPrivate(census, Convert.ToHexStringLower(header.Hash), dumpMessages.Length == 0 ? null : dumpMessages), key);
+        var manifestKey = BackupLayout.Manifest(database, backupId);
         try
         {
-            if (!await store.PutAsync(BackupLayout.Manifest(database, backupId), manifestBytes, overwrite: false, ListingMetadata(manifest), token).ConfigureAwait(false))
+            if (!await store.PutAsync(manifestKey, manifestBytes, overwrite: false, await SignedListingAsync(manifestKey, manifest, token).ConfigureAwait(false), token).ConfigureAwait(false))
             {
                 throw new SbkException(SbkErrorKind.Failed, $"A manifest for backup {backupId} of '{database}' already exists; this should never happen. Nothing was overwritten.");
             }
         }
-        catch
+        catch (Exception ex)
         {
-            // No manifest, no backup: do not leave an orphan archive behind (the next prune would sweep it anyway).
-            await store.DeleteAsync(archiveKey, CancellationToken.None).ConfigureAwait(false);
-            throw;
+            // The answer to the manifest write may be lost while the write itself landed: look before deleting anything.
+            switch (await ManifestLandedAsync(manifestKey, manifestBytes).ConfigureAwait(false))
+            {
+                case true:
+                    logger.LogInformation("The manifest of backup {BackupId} of {Database} was stored although its write reported {Error}; the backup is complete", backupId, database, ex.GetType().Name);
+                    break;
+                case false:
+                    // No manifest, no backup: do not leave an orphan archive behind (the next prune would sweep it anyway).
+                    await store.DeleteAsync(archiveKey, CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                default:
+                    // Unknown: keep the archive; if no manifest appears, prune sweeps it after Retention:OrphanSafetyHours.
+                    throw;
+            }
         }
 
         Report(BackupPhase.Done, dumpLength, archive.Length);
@@ -215,7 +227,36 @@ public sealed partial class BackupEngine
         Convert.ToBase64String(e.WrapNonce), Convert.ToBase64String(e.WrappedKey), Convert.ToBase64String(e.Salt), Convert.ToBase64String(e.Commitment));
 
     /// <summary>What listing reads from object metadata without downloading manifests (not authenticated; show and decrypt check the manifest).</summary>
-    private static Dictionary<string, string> ListingMetadata(Manifest m)
+    /// <summary>Whether the manifest at <paramref name="key"/> is exactly <paramref name="bytes"/> (true), absent (false), or unknown (null: unreadable, or something else is there).</summary>
+    private async Task<bool?> ManifestLandedAsync(string key, byte[] bytes)
+    {
+        try
+        {
+            if (await store.GetInfoAsync(key, CancellationToken.None).ConfigureAwait(false) is null)
+            {
+                return false;
+            }
+
+            await using var stream = await store.OpenReadAsync(key, CancellationToken.None).ConfigureAwait(false);
+            using var memory = new MemoryStream();
+            await stream.CopyToAsync(memory, CancellationToken.None).ConfigureAwait(false);
+            return memory.ToArray().AsSpan().SequenceEqual(bytes) ? true : null;
+        }
+        catch (Exception ex) when (ex is SbkException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The manifest's listing metadata, signed (<c>sig</c>) so that a forged start time or size is never believed.</summary>
+    private async Task<Dictionary<string, string>> SignedListingAsync(string manifestKey, Manifest manifest, CancellationToken cancellationToken)
+    {
+        var metadata = ListingMetadata(manifest);
+        metadata["sig"] = await Signer.SignAsync(manifestKey, StateSigner.Fields(metadata), cancellationToken).ConfigureAwait(false);
+        return metadata;
+    }
+
+    internal static Dictionary<string, string> ListingMetadata(Manifest m)
     {
         var metadata = new Dictionary<string, string>
         {

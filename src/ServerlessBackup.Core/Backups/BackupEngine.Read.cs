@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using ServerlessBackup.Crypto;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Storage;
@@ -13,82 +14,157 @@ public sealed partial class BackupEngine
 {
     /// <summary>
     /// Complete backups (those with a manifest), newest first, of one catalogued database or of
-    /// every catalogued database. Reads object metadata only; nothing is decrypted. Each database
-    /// is listed by its own prefix (several at once), so the cost does not grow with the rest of
-    /// the store (audit records, operations, drill reports).
+    /// every catalogued database, as <see cref="ListCheckedAsync"/> finds them; what it ignored is
+    /// logged (<c>[sbk.untrusted-object]</c>).
     /// </summary>
     public async Task<IReadOnlyList<BackupSummary>> ListAsync(string? database = null, CancellationToken cancellationToken = default)
     {
+        var listing = await ListCheckedAsync(database, cancellationToken).ConfigureAwait(false);
+        foreach (var problem in listing.Ignored)
+        {
+            logger.LogWarning("[sbk.untrusted-object] {Problem}", problem);
+        }
+
+        return listing.Backups;
+    }
+
+    /// <summary>
+    /// Complete backups, newest first, and what was ignored. Listing reads object metadata, whose
+    /// signature (a MAC under the master key) is checked: metadata that is missing, unsigned or
+    /// forged is replaced by the manifest's own authenticated values, and a backup whose manifest
+    /// does not authenticate either is left out (and named in <see cref="BackupListing.Ignored"/>),
+    /// so a forged start time, label or size never makes a backup "latest", fresh, or deletable.
+    /// Verification results count only when their metadata is signed or the stored report
+    /// authenticates. Each database is listed by its own prefix (several at once).
+    /// </summary>
+    public async Task<BackupListing> ListCheckedAsync(string? database = null, CancellationToken cancellationToken = default)
+    {
+        var names = database is null ? options.Databases.Keys.ToList() : [database];
         if (database is not null)
         {
             ResolveDatabase(database);
-            return await ListDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
         }
 
         var all = new List<BackupSummary>();
-        await Parallel.ForEachAsync(options.Databases.Keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (name, ct) =>
+        var ignored = new List<string>();
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (name, ct) =>
         {
-            var backups = await ListDatabaseAsync(name, ct).ConfigureAwait(false);
+            var (backups, problems) = await ListDatabaseAsync(name, ct).ConfigureAwait(false);
             lock (all)
             {
                 all.AddRange(backups);
+                ignored.AddRange(problems);
             }
         }).ConfigureAwait(false);
-        return all.OrderByDescending(b => b.StartedAt).ThenByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
+
+        // Newest first by start time (ids order only to the second), then id, then database.
+        return new BackupListing(
+            all.OrderByDescending(b => b.StartedAt).ThenByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList(),
+            ignored.Order(StringComparer.Ordinal).ToList());
     }
 
-    private async Task<IReadOnlyList<BackupSummary>> ListDatabaseAsync(string database, CancellationToken cancellationToken)
+    private async Task<(List<BackupSummary> Backups, List<string> Problems)> ListDatabaseAsync(string database, CancellationToken cancellationToken)
     {
-        var result = new List<BackupSummary>();
-        var verifications = new Dictionary<(string, string), List<VerificationStatus>>();
+        var manifests = new List<ObjectInfo>();
+        var verifications = new List<ObjectInfo>();
         await foreach (var item in store.ListAsync(BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
         {
             var parts = item.Key.Split('/');
-            if (parts.Length != 3 || !BackupId.IsValid(parts[1]))
+            if (parts.Length != 3 || parts[0] != database || !BackupId.IsValid(parts[1]))
             {
                 continue;
             }
 
             if (parts[2] == "manifest.json")
             {
-                result.Add(await SummarizeAsync(parts[0], parts[1], item, cancellationToken).ConfigureAwait(false));
+                manifests.Add(item);
             }
-            else if (parts[2].StartsWith("verification-", StringComparison.Ordinal) && ParseVerification(item) is { } status)
+            else if (parts[2].StartsWith("verification-", StringComparison.Ordinal))
             {
-                if (!verifications.TryGetValue((parts[0], parts[1]), out var list))
+                verifications.Add(item);
+            }
+        }
+
+        var problems = new List<string>();
+        var result = new List<BackupSummary>();
+        foreach (var manifest in manifests)
+        {
+            var backupId = manifest.Key.Split('/')[1];
+            if (await SummarizeAsync(database, backupId, manifest, cancellationToken).ConfigureAwait(false) is { } summary)
+            {
+                result.Add(summary);
+            }
+            else
+            {
+                problems.Add($"Backup {backupId} of '{database}' is left out of the listing: its manifest ({manifest.Key}) does not authenticate (it was forged or altered). Do not trust it; 'sbk show {database} {backupId}' says more.");
+            }
+        }
+
+        var listed = result.Select(b => b.BackupId).ToHashSet(StringComparer.Ordinal);
+        var byBackup = new Dictionary<string, List<VerificationStatus>>(StringComparer.Ordinal);
+        foreach (var item in verifications)
+        {
+            var backupId = item.Key.Split('/')[1];
+            if (!listed.Contains(backupId))
+            {
+                continue;
+            }
+
+            if (await VerificationStatusAsync(database, backupId, item, cancellationToken).ConfigureAwait(false) is { } status)
+            {
+                if (!byBackup.TryGetValue(backupId, out var list))
                 {
-                    verifications[(parts[0], parts[1])] = list = [];
+                    byBackup[backupId] = list = [];
                 }
 
                 list.Add(status);
             }
+            else
+            {
+                problems.Add($"The verification record {item.Key} is ignored: it does not authenticate (it was forged or altered). Verify the backup again: sbk verify {database} {backupId}");
+            }
         }
 
-        return result
-            .Select(b => verifications.TryGetValue((b.Database, b.BackupId), out var list)
-                ? b with
-                {
-                    Verified = list.Where(v => v.Passed).OrderByDescending(v => v.Level).FirstOrDefault(),
-                    LastVerification = list.OrderByDescending(v => v.VerifiedAt).First(),
-                }
-                : b)
-            // Newest first by start time (ids order only to the second), then id, then database.
-            .OrderByDescending(b => b.StartedAt).ThenByDescending(b => b.BackupId, StringComparer.Ordinal).ThenBy(b => b.Database, StringComparer.Ordinal).ToList();
+        return (result.Select(b => byBackup.TryGetValue(b.BackupId, out var list)
+            ? b with
+            {
+                Verified = list.Where(v => v.Passed).OrderByDescending(v => v.Level).FirstOrDefault(),
+                LastVerification = list.OrderByDescending(v => v.VerifiedAt).First(),
+            }
+            : b).ToList(), problems);
     }
 
-    private async Task<BackupSummary> SummarizeAsync(string database, string backupId, ObjectInfo manifest, CancellationToken cancellationToken)
+    /// <summary>A backup's listing from its signed metadata, else from its authenticated manifest; null when neither can be trusted.</summary>
+    private async Task<BackupSummary?> SummarizeAsync(string database, string backupId, ObjectInfo manifest, CancellationToken cancellationToken)
     {
         var m = manifest.Metadata;
-        if (m.TryGetValue("startedat", out var started) && m.TryGetValue("snapshottime", out var snapshot)
-            && m.TryGetValue("archivelength", out var length) && m.TryGetValue("dumplength", out var dumpLength))
+        var fields = m.Where(kv => kv.Key != "sig").ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (m.TryGetValue("startedat", out var started) && DateTimeOffset.TryParse(started, CultureInfo.InvariantCulture, DateTimeStyles.None, out var startedAt)
+            && m.TryGetValue("snapshottime", out var snapshot) && DateTimeOffset.TryParse(snapshot, CultureInfo.InvariantCulture, DateTimeStyles.None, out var snapshotTime)
+            && m.TryGetValue("archivelength", out var length) && long.TryParse(length, NumberStyles.None, CultureInfo.InvariantCulture, out var archiveLength)
+            && m.TryGetValue("dumplength", out var dumpLength) && long.TryParse(dumpLength, NumberStyles.None, CultureInfo.InvariantCulture, out var dumpBytes)
+            && fields.GetValueOrDefault("backupid") == backupId
+            && await Signer.VerifyAsync(manifest.Key, StateSigner.Fields(fields), m.GetValueOrDefault("sig"), cancellationToken).ConfigureAwait(false))
         {
-            return new BackupSummary(database, backupId, DateTimeOffset.Parse(started, CultureInfo.InvariantCulture), DateTimeOffset.Parse(snapshot, CultureInfo.InvariantCulture),
-                m.GetValueOrDefault("label"), long.Parse(length, CultureInfo.InvariantCulture), long.Parse(dumpLength, CultureInfo.InvariantCulture));
+            return new BackupSummary(database, backupId, startedAt, snapshotTime, m.GetValueOrDefault("label"), archiveLength, dumpBytes);
         }
 
-        // A store that lost metadata (a copy between accounts, say): read the manifest itself.
-        var clear = await ReadManifestAsync(database, backupId, cancellationToken).ConfigureAwait(false);
-        return new BackupSummary(database, backupId, clear.StartedAt, clear.SnapshotTime, clear.Label, clear.Archive.Length, clear.Archive.DumpLength);
+        // Metadata lost (a copy between accounts), written before it was signed, or forged: believe only the authenticated manifest.
+        try
+        {
+            var details = await ShowAsync(database, backupId, cancellationToken).ConfigureAwait(false);
+            var clear = details.Manifest;
+            return new BackupSummary(database, backupId, clear.StartedAt, clear.SnapshotTime, clear.Label, clear.Archive.Length, clear.Archive.DumpLength);
+        }
+        catch (IntegrityException)
+        {
+            return null;
+        }
+        catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
+        {
+            // Deleted while listing, or its master key version is gone: not a backup anyone can restore.
+            return null;
+        }
     }
 
     /// <summary>Resolves "latest" (or an id) to a backup id that has a manifest.</summary>

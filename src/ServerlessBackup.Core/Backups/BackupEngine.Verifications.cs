@@ -23,6 +23,7 @@ public sealed partial class BackupEngine
         var clear = new StoredVerification(1, report.Database, report.BackupId, report.Level, report.Passed, report.StartedAt, null);
         var seal = ManifestCodec.Seal(JsonSerializer.SerializeToUtf8Bytes(report, ManifestCodec.CanonicalJson), key, BackupKey.VerificationRole, AssociatedData(clear));
         var bytes = JsonSerializer.SerializeToUtf8Bytes(clear with { Sealed = seal }, ManifestCodec.StoredJson);
+        var objectKey = BackupLayout.Verification(report.Database, report.BackupId, report.Level.ToString());
         var metadata = new Dictionary<string, string>
         {
             ["backupid"] = report.BackupId,
@@ -30,7 +31,8 @@ public sealed partial class BackupEngine
             ["passed"] = report.Passed ? "true" : "false",
             ["verifiedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
         };
-        await store.PutAsync(BackupLayout.Verification(report.Database, report.BackupId, report.Level.ToString()), bytes, overwrite: true, metadata, cancellationToken).ConfigureAwait(false);
+        metadata["sig"] = await Signer.SignAsync(objectKey, StateSigner.Fields(metadata), cancellationToken).ConfigureAwait(false);
+        await store.PutAsync(objectKey, bytes, overwrite: true, metadata, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The latest stored verification report of a backup at <paramref name="level"/>, authenticated; null if there is none.</summary>
@@ -65,13 +67,45 @@ public sealed partial class BackupEngine
         }
     }
 
-    private static VerificationStatus? ParseVerification(ObjectInfo item)
+    /// <summary>
+    /// A stored verification's level, time and outcome: from its signed metadata, else from the
+    /// stored record authenticated under the backup's key; null when neither can be trusted.
+    /// </summary>
+    private async Task<VerificationStatus?> VerificationStatusAsync(string database, string backupId, ObjectInfo item, CancellationToken cancellationToken)
     {
         var m = item.Metadata;
-        return m.TryGetValue("level", out var level) && Enum.TryParse<VerificationLevel>(level, out var parsed)
+        var fields = m.Where(kv => kv.Key != "sig").ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (m.TryGetValue("level", out var level) && Enum.TryParse<VerificationLevel>(level, ignoreCase: false, out var parsed) && Enum.IsDefined(parsed)
+            && item.Key == BackupLayout.Verification(database, backupId, parsed.ToString())
             && m.TryGetValue("verifiedat", out var at) && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.None, out var verifiedAt)
-            ? new VerificationStatus(parsed, verifiedAt, m.GetValueOrDefault("passed") == "true")
-            : null;
+            && fields.GetValueOrDefault("backupid") == backupId
+            && await Signer.VerifyAsync(item.Key, StateSigner.Fields(fields), m.GetValueOrDefault("sig"), cancellationToken).ConfigureAwait(false))
+        {
+            return new VerificationStatus(parsed, verifiedAt, m.GetValueOrDefault("passed") == "true");
+        }
+
+        // Unsigned (written before signatures) or forged metadata: believe only the record itself, opened with the backup's key.
+        try
+        {
+            var (details, key) = await OpenVerifiedAsync(database, backupId, cancellationToken).ConfigureAwait(false);
+            using var _ = key;
+            await using var stream = await store.OpenReadAsync(item.Key, cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var stored = JsonSerializer.Deserialize<StoredVerification>(buffer.ToArray(), ManifestCodec.CanonicalJson);
+            if (stored?.Sealed is null || stored.BackupId != details.Manifest.BackupId || stored.Database != database
+                || item.Key != BackupLayout.Verification(database, backupId, stored.Level.ToString()))
+            {
+                return null;
+            }
+
+            ManifestCodec.Unseal(stored.Sealed, key, BackupKey.VerificationRole, AssociatedData(stored with { Sealed = null }));
+            return new VerificationStatus(stored.Level, stored.VerifiedAt, stored.Passed);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or AuthenticationTagMismatchException or IntegrityException or SbkException)
+        {
+            return null;
+        }
     }
 
     private static byte[] AssociatedData(StoredVerification clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, ManifestCodec.CanonicalJson));

@@ -33,6 +33,7 @@ public sealed partial class BackupEngine
         this.store = store;
         this.secrets = secrets;
         keys = new MasterKeyProvider(secrets, options.MasterKeySecret);
+        Signer = new StateSigner(keys);
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
     }
@@ -40,7 +41,10 @@ public sealed partial class BackupEngine
     /// <summary>The store backups go to.</summary>
     public IObjectStore Store => store;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    /// <summary>Authenticates the store's state objects under the master key.</summary>
+    public StateSigner Signer { get; }
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex LabelPattern();
 
     /// <summary>Whether a label is acceptable: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>

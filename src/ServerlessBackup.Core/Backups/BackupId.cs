@@ -12,7 +12,7 @@ public static partial class BackupId
 {
     private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
 
-    [GeneratedRegex("^[0-9]{8}T[0-9]{6}Z-[a-z2-9]{6}$")]
+    [GeneratedRegex(@"^[0-9]{8}T[0-9]{6}Z-[a-z2-9]{6}\z")]
     private static partial Regex Pattern();
 
     /// <summary>A new id for a backup started at <paramref name="startedAt"/>.</summary>

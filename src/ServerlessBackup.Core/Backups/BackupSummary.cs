@@ -16,3 +16,8 @@ public sealed record BackupSummary(string Database, string BackupId, DateTimeOff
     /// <summary>The most recent verification at any level, passed or not.</summary>
     public Verify.VerificationStatus? LastVerification { get; init; }
 }
+
+/// <summary>A listing: the backups that authenticate, newest first, and what was left out and why.</summary>
+/// <param name="Backups">Complete backups whose listing could be trusted.</param>
+/// <param name="Ignored">One sentence per object left out (a forged manifest or verification record).</param>
+public sealed record BackupListing(IReadOnlyList<BackupSummary> Backups, IReadOnlyList<string> Ignored);

@@ -7,10 +7,10 @@ namespace ServerlessBackup.Catalog;
 public static partial class CatalogValidator
 {
     /// <summary>Catalog names: they become store key segments and scratch database name parts.</summary>
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\z")]
     public static partial Regex DatabaseNamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9-]{1,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9-]{1,127}\z")]
     private static partial Regex KeyVaultName();
 
     /// <summary>Throws one <see cref="SbkException"/> (Configuration) listing every problem, or returns.</summary>
@@ -181,14 +181,14 @@ public static partial class CatalogValidator
 
             if (database.Retention is { } r)
             {
-                if (r.Hourly < 0 || r.Daily < 0 || r.Weekly < 0 || r.Monthly < 0 || r.Yearly < 0 || r.MinAgeHours < 0 || r.OrphanSafetyHours < 1)
+                if (r.Hourly < 0 || r.Daily < 0 || r.Weekly < 0 || r.Monthly < 0 || r.Yearly < 0 || r.KeepDays < 0 || r.MinAgeHours < 0 || r.OrphanSafetyHours < 1)
                 {
-                    problems.Add($"Databases:{name}:Retention: counts and MinAgeHours cannot be negative, and OrphanSafetyHours must be at least 1");
+                    problems.Add($"Databases:{name}:Retention: counts, KeepDays and MinAgeHours cannot be negative, and OrphanSafetyHours must be at least 1");
                 }
 
-                if (r.Hourly + r.Daily + r.Weekly + r.Monthly + r.Yearly == 0 && r.Labels.Count == 0)
+                if (r.Hourly + r.Daily + r.Weekly + r.Monthly + r.Yearly == 0 && r.KeepDays == 0 && r.Labels.Count == 0)
                 {
-                    problems.Add($"Databases:{name}:Retention keeps no backup by count or label: give at least one of Hourly, Daily, Weekly, Monthly, Yearly (or remove the section to keep everything)");
+                    problems.Add($"Databases:{name}:Retention keeps no backup by count, age or label: give at least one of KeepDays, Hourly, Daily, Weekly, Monthly, Yearly (or remove the section to keep everything)");
                 }
 
                 foreach (var (label, rule) in r.Labels)

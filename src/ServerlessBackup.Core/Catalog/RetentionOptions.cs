@@ -22,6 +22,9 @@ public sealed class RetentionOptions
     /// <summary>Yearly backups to keep.</summary>
     public int Yearly { get; set; }
 
+    /// <summary>Keep every backup of the last N days (beside the counts: "everything for a week, then one a month"). 0: none by age.</summary>
+    public double KeepDays { get; set; }
+
     /// <summary>No backup younger than this is deleted, whatever the counts say. Default 24 hours.</summary>
     public double MinAgeHours { get; set; } = 24;
 

@@ -40,7 +40,12 @@ public sealed class MasterKeyProvider
         return key;
     }
 
-    /// <summary>The exact master key version that wrapped a backup.</summary>
+    /// <summary>
+    /// The exact master key version that wrapped a backup. When that version is not stored but a
+    /// key of that name is given in the environment (<c>SBK_SECRET_…</c>, the emergency path), that
+    /// key is tried as the version asked for: unwrapping authenticates, so a wrong key is refused
+    /// there, saying so, and never decrypts anything.
+    /// </summary>
     public async Task<MasterKey> GetAsync(string name, string version, CancellationToken cancellationToken = default)
     {
         if (byVersion.TryGetValue((name, version), out var cached))
@@ -55,6 +60,11 @@ public sealed class MasterKeyProvider
         }
         catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
         {
+            if (await FromEnvironmentAsync(name, cancellationToken).ConfigureAwait(false) is { } given)
+            {
+                return MasterKey.FromSecret(new SecretValue(name, version, given.Reveal()));
+            }
+
             throw new SbkException(SbkErrorKind.NotFound,
                 $"This backup was encrypted with master key '{name}' version '{version}', which is not in {secrets.Description}. Restore that key version (from Key Vault's history or your escrow copy); without it the backup cannot be decrypted.", false, ex);
         }
@@ -62,5 +72,19 @@ public sealed class MasterKeyProvider
         var key = MasterKey.FromSecret(secret);
         byVersion.TryAdd((name, version), key);
         return key;
+    }
+
+    /// <summary>The key of that name given in the environment (a local secret store's <c>SBK_SECRET_…</c> variable), if any.</summary>
+    private async Task<SecretValue?> FromEnvironmentAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var current = await secrets.GetSecretAsync(name, null, cancellationToken).ConfigureAwait(false);
+            return current.Version == LocalSecretStore.EnvironmentVersionName ? current : null;
+        }
+        catch (SbkException)
+        {
+            return null;
+        }
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using ServerlessBackup.Api;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
+using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Drills;
 using ServerlessBackup.Notify;
 using ServerlessBackup.Operations;
@@ -62,6 +63,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<OperationExecutor>();
         services.TryAddSingleton<OperationNotices>();
         services.TryAddSingleton<OperationActivities>();
+        services.TryAddSingleton(sp => new AuditLog(sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<BackupEngine>().Signer, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AuditLog>>()));
         services.TryAddSingleton<SbkApi>();
         return services;
     }
@@ -130,4 +132,5 @@ public static class ServiceCollectionExtensions
 /// <param name="BaseDirectory">Where relative paths in the configuration start (the configuration file's directory).</param>
 /// <param name="Source">How the configuration is described in messages ("/app/sbk.json and SBK_* environment variables").</param>
 /// <param name="StrictConfiguration">Whether a setting sbk does not read is an error (the Functions app: yes).</param>
-public sealed record SbkHostOptions(string BaseDirectory, string Source, bool StrictConfiguration = false);
+/// <param name="HostName">Who runs the engine, for the audit log: cli (and its sbk serve) or functions.</param>
+public sealed record SbkHostOptions(string BaseDirectory, string Source, bool StrictConfiguration = false, string HostName = "cli");

@@ -10,9 +10,10 @@ namespace ServerlessBackup.Operations;
 /// each naming the operation that took it. Taking the slot writes the next generation with a
 /// create-only put, so of two instances racing for it exactly one wins; a slot whose operation
 /// has ended (or that names an operation nobody knows after a grace period) is free. Slots are
-/// never deleted to be released, so no instance can free another's slot by mistake.
+/// never deleted to be released, so no instance can free another's slot by mistake. Slots are
+/// signed: one written by anyone without the master key holds nothing.
 /// </summary>
-internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
+internal sealed class DatabaseSlots(IObjectStore store, Crypto.StateSigner signer, TimeProvider time)
 {
     public const string Prefix = OperationStore.Prefix + "slots/";
 
@@ -29,7 +30,7 @@ internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
         for (var attempt = 0; ; attempt++)
         {
             var newest = await NewestAsync(database, cancellationToken).ConfigureAwait(false);
-            if (newest is { } held)
+            if (newest is { Holder.Length: > 0 } held)
             {
                 if (held.Holder == operationId)
                 {
@@ -44,7 +45,7 @@ internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
             }
 
             var next = (newest?.Generation ?? 0) + 1;
-            if (await store.PutAsync(Key(database, next), Encoding.UTF8.GetBytes(operationId), overwrite: false, null, cancellationToken).ConfigureAwait(false))
+            if (await store.WriteSignedJsonAsync(signer, Key(database, next), new Slot(operationId), overwrite: false, cancellationToken).ConfigureAwait(false))
             {
                 await ForgetOldAsync(database, next, cancellationToken).ConfigureAwait(false);
                 return null;
@@ -61,9 +62,14 @@ internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
     private async Task<(long Generation, string Holder, ObjectInfo Info)?> NewestAsync(string database, CancellationToken cancellationToken)
     {
         ObjectInfo? newest = null;
+        long generation = 0;
         await foreach (var item in store.ListAsync(Prefix + database + "/", cancellationToken).ConfigureAwait(false))
         {
-            newest = item; // ordinal order, generations are zero-padded
+            // Ordinal order, generations are zero-padded; anything else under the prefix is not ours.
+            if (Generation(item.Key) is { } g && g >= generation)
+            {
+                (newest, generation) = (item, g);
+            }
         }
 
         if (newest is null)
@@ -71,11 +77,13 @@ internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
             return null;
         }
 
-        await using var stream = await store.OpenReadAsync(newest.Key, cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var holder = (await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim();
-        return (long.Parse(newest.Key[(newest.Key.LastIndexOf('/') + 1)..], CultureInfo.InvariantCulture), holder, newest);
+        var slot = await store.ReadSignedJsonAsync<Slot>(signer, newest.Key, cancellationToken).ConfigureAwait(false);
+        // A slot that does not authenticate holds nothing: it names no operation anyone started.
+        return (generation, slot.Trusted ? slot.Value!.Holder : string.Empty, newest);
     }
+
+    private static long? Generation(string key) =>
+        long.TryParse(key.AsSpan(key.LastIndexOf('/') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var g) && g < 999_999_999_999 ? g : null;
 
     private async Task ForgetOldAsync(string database, long current, CancellationToken cancellationToken)
     {
@@ -83,7 +91,7 @@ internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
         var old = new List<string>();
         await foreach (var item in store.ListAsync(Prefix + database + "/", cancellationToken).ConfigureAwait(false))
         {
-            if (long.Parse(item.Key[(item.Key.LastIndexOf('/') + 1)..], CultureInfo.InvariantCulture) < current - 4)
+            if (Generation(item.Key) is { } g && g < current - 4)
             {
                 old.Add(item.Key);
             }
@@ -101,6 +109,8 @@ internal sealed class DatabaseSlots(IObjectStore store, TimeProvider time)
             }
         }
     }
+
+    private sealed record Slot(string Holder);
 
     private static string Key(string database, long generation) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{database}/{generation:D12}");
 }

@@ -32,7 +32,7 @@ public sealed class DurableOperations : IOperationService
         this.client = client;
         this.records = records;
         this.time = time ?? TimeProvider.System;
-        slots = new DatabaseSlots(records.Objects, this.time);
+        slots = new DatabaseSlots(records.Objects, records.Signer, this.time);
     }
 
     /// <inheritdoc />

@@ -46,7 +46,7 @@ public sealed class InProcessOperations : IOperationService, IAsyncDisposable
         this.notices = notices;
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
-        slots = new DatabaseSlots(records.Objects, this.time);
+        slots = new DatabaseSlots(records.Objects, records.Signer, this.time);
         lanes = new SemaphoreSlim(options.Api.MaxConcurrentOperations);
         heartbeat = this.time.CreateTimer(_ => _ = BeatAsync(), null, HeartbeatInterval, HeartbeatInterval);
     }

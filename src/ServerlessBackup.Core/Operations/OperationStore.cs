@@ -9,9 +9,10 @@ using ServerlessBackup.Storage;
 namespace ServerlessBackup.Operations;
 
 /// <summary>
-/// Operation state kept in the store under <c>_operations/</c>: the records of <c>sbk serve</c>'s
-/// operations (a failure's message sealed, since it may name tables or roles), and the progress
-/// that a Durable activity publishes for its orchestration's status.
+/// Operation state kept in the store under <c>_operations/</c>: the records of operations (signed,
+/// so a record written by anyone without the master key, an "awaiting-approval" one say, is
+/// ignored; a failure's message sealed, since it may name tables or roles), and the progress that a
+/// Durable activity publishes for its orchestration's status (shown, never acted on).
 /// </summary>
 public sealed class OperationStore
 {
@@ -37,10 +38,22 @@ public sealed class OperationStore
 
     internal IObjectStore Objects => store;
 
-    /// <summary>A record by id, or null; a failure's message is opened from its seal.</summary>
+    internal Crypto.StateSigner Signer => backups.Signer;
+
+    /// <summary>
+    /// A record by id, or null when there is none or what is stored is not authenticated (that is
+    /// logged, marked <c>[sbk.untrusted-object]</c>, and never acted on); a failure's message is
+    /// opened from its seal.
+    /// </summary>
     public async Task<OperationRecord?> ReadAsync(string id, CancellationToken cancellationToken = default)
     {
-        var record = await store.ReadJsonAsync<OperationRecord>(Key(id), cancellationToken).ConfigureAwait(false);
+        var read = await store.ReadSignedJsonAsync<OperationRecord>(backups.Signer, Key(id), cancellationToken).ConfigureAwait(false);
+        if (read.Problem is { } problem)
+        {
+            logger.LogWarning("[sbk.untrusted-object] {Problem}", problem);
+        }
+
+        var record = read.Trusted ? read.Value : null;
         if (record is null || record.Id != id)
         {
             return null;
@@ -75,11 +88,11 @@ public sealed class OperationStore
         }
     }
 
-    /// <summary>Saves (replaces) a record; its error message only in its seal, never in clear.</summary>
+    /// <summary>Saves (replaces) a record, signed; its error message only in its seal, never in clear.</summary>
     public Task SaveAsync(OperationRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return store.WriteJsonAsync(Key(record.Id), record with { Error = null }, cancellationToken);
+        return store.WriteSignedJsonAsync(backups.Signer, Key(record.Id), record with { Error = null }, overwrite: true, cancellationToken);
     }
 
     /// <summary>The record as it ended: the kind in clear, the message sealed under a key wrapped by the master key.</summary>

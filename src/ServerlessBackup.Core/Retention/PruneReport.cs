@@ -7,4 +7,8 @@ namespace ServerlessBackup.Retention;
 /// <param name="Decisions">Every complete backup, newest first, keep or delete and why.</param>
 /// <param name="OrphansSwept">Backup ids whose leftover objects (an archive without a manifest, from a crashed backup or deletion) were swept.</param>
 /// <param name="Deleted">Backups deleted.</param>
-public sealed record PruneReport(string Database, bool RetentionConfigured, bool DryRun, IReadOnlyList<RetentionDecision> Decisions, IReadOnlyList<string> OrphansSwept, int Deleted);
+public sealed record PruneReport(string Database, bool RetentionConfigured, bool DryRun, IReadOnlyList<RetentionDecision> Decisions, IReadOnlyList<string> OrphansSwept, int Deleted)
+{
+    /// <summary>Files that killed uploads left (the file store's partial objects) removed, once older than OrphanSafetyHours.</summary>
+    public int PartialsSwept { get; init; }
+}

@@ -56,8 +56,15 @@ public sealed class RetentionEngine
         var rules = entry.Retention;
         var objects = await ObjectsByBackupAsync(database, cancellationToken).ConfigureAwait(false);
         var summaries = await backups.ListAsync(database, cancellationToken).ConfigureAwait(false);
-        var candidates = summaries.Select(b => new RetentionCandidate(b.BackupId, b.StartedAt, b.Label,
-            objects.GetValueOrDefault(b.BackupId)?.ContainsKey("hold") == true, objects.GetValueOrDefault(b.BackupId)?.ContainsKey("released") == true, b.Verified is not null)).ToList();
+        var candidates = new List<RetentionCandidate>();
+        foreach (var b in summaries)
+        {
+            var names = objects.GetValueOrDefault(b.BackupId);
+            // A hold is honoured even unsigned (a forged one only keeps more); a release only when it authenticates.
+            var released = names?.ContainsKey("released") == true && await IsReleasedAsync(database, b.BackupId, cancellationToken).ConfigureAwait(false);
+            candidates.Add(new RetentionCandidate(b.BackupId, b.StartedAt, b.Label, names?.ContainsKey("hold") == true, released, b.Verified is not null));
+        }
+
         var decisions = rules is null
             ? candidates.Select(c => new RetentionDecision(c.BackupId, c.At, c.Label, true, "no retention rules for this database (everything is kept)")).ToList()
             : RetentionPolicy.Evaluate(candidates, rules, now, Scheduler.ZoneOf(entry));
@@ -68,6 +75,7 @@ public sealed class RetentionEngine
         var safety = TimeSpan.FromHours(rules?.OrphanSafetyHours ?? 48);
         var orphans = objects.Where(o => !o.Value.ContainsKey("manifest.json") && BackupTime(o.Key) is { } at && now - at > safety && Protection(o.Value, now) is null).Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
         var deleted = 0;
+        var partials = 0;
         if (!dryRun)
         {
             foreach (var decision in decisions.Where(d => !d.Keep))
@@ -94,13 +102,19 @@ public sealed class RetentionEngine
                 }
             }
 
+            partials = await backups.Store.SweepAbandonedWritesAsync(BackupLayout.DatabasePrefix(database), safety, cancellationToken).ConfigureAwait(false);
+            if (partials > 0)
+            {
+                logger.LogInformation("Swept {Count} unfinished upload(s) of {Database} older than {Hours} h", partials, database, safety.TotalHours);
+            }
+
             if (rules is not null)
             {
                 await TrackStallAsync(database, rules, decisions, deleted, now, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        return new PruneReport(database, rules is not null, dryRun, decisions, orphans, deleted);
+        return new PruneReport(database, rules is not null, dryRun, decisions, orphans, deleted) { PartialsSwept = partials };
     }
 
     /// <summary>
@@ -112,7 +126,7 @@ public sealed class RetentionEngine
     public async Task<(string BackupId, bool StoreHold)> HoldAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
     {
         var backupId = await backups.ResolveBackupIdAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
-        await backups.Store.PutAsync(BackupLayout.Hold(database, backupId), "{}"u8.ToArray(), overwrite: true, null, cancellationToken).ConfigureAwait(false);
+        await backups.Store.WriteSignedJsonAsync(backups.Signer, BackupLayout.Hold(database, backupId), new Marker("hold", time.GetUtcNow()), overwrite: true, cancellationToken).ConfigureAwait(false);
         var held = await SetLegalHoldAsync(database, backupId, hold: true, cancellationToken).ConfigureAwait(false);
         return (backupId, held);
     }
@@ -121,11 +135,26 @@ public sealed class RetentionEngine
     public async Task<(string BackupId, bool StoreHold)> ReleaseAsync(string database, string backupId, CancellationToken cancellationToken = default)
     {
         backupId = await backups.ResolveBackupIdAsync(database, backupId, cancellationToken).ConfigureAwait(false);
-        await backups.Store.PutAsync(BackupLayout.Released(database, backupId), "{}"u8.ToArray(), overwrite: true, null, cancellationToken).ConfigureAwait(false);
+        await backups.Store.WriteSignedJsonAsync(backups.Signer, BackupLayout.Released(database, backupId), new Marker("released", time.GetUtcNow()), overwrite: true, cancellationToken).ConfigureAwait(false);
         await backups.Store.DeleteAsync(BackupLayout.Hold(database, backupId), cancellationToken).ConfigureAwait(false);
         var cleared = await SetLegalHoldAsync(database, backupId, hold: false, cancellationToken).ConfigureAwait(false);
         return (backupId, cleared);
     }
+
+    /// <summary>Whether the backup's release marker authenticates (a forged one, even create-only, releases nothing).</summary>
+    private async Task<bool> IsReleasedAsync(string database, string backupId, CancellationToken cancellationToken)
+    {
+        var read = await backups.Store.ReadSignedJsonAsync<Marker>(backups.Signer, BackupLayout.Released(database, backupId), cancellationToken).ConfigureAwait(false);
+        if (read.Problem is { } problem)
+        {
+            logger.LogWarning("[sbk.untrusted-object] {Problem} Backup {BackupId} of {Database} stays kept until 'sbk release' releases it.", problem, backupId, database);
+        }
+
+        return read.Trusted && read.Value!.Kind == "released";
+    }
+
+    /// <summary>A hold or release marker: what, and when.</summary>
+    private sealed record Marker(string Kind, DateTimeOffset At);
 
     private async Task<bool> SetLegalHoldAsync(string database, string backupId, bool hold, CancellationToken cancellationToken)
     {

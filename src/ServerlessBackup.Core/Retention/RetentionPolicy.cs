@@ -7,7 +7,7 @@ namespace ServerlessBackup.Retention;
 /// Decides, for every complete backup of one database, keep or delete, and why. A pure function
 /// of the backups, the rules and the time, so it can be tested over generated histories. The
 /// rules, in order: held; the newest complete backup; the newest verified backup; younger than
-/// the minimum age; a label's rule (kept for N days, or until released; once its rule lets it go
+/// the minimum age; younger than KeepDays (every backup of the last N days); a label's rule (kept for N days, or until released; once its rule lets it go
 /// it is deleted); then grandfather-father-son counts over the unlabelled (and rule-less labelled)
 /// backups: the newest backup of each of the N most recent hours, days, ISO weeks, months and
 /// years that have one. Everything else is deleted.
@@ -52,6 +52,12 @@ public static class RetentionPolicy
                 continue;
             }
 
+            if (rules.KeepDays > 0 && ageHours < rules.KeepDays * 24)
+            {
+                Keep(b, $"every backup of the last {rules.KeepDays.ToString(CultureInfo.InvariantCulture)} days (KeepDays)");
+                continue;
+            }
+
             if (b.Label is { } label && rules.Labels.TryGetValue(label, out var rule))
             {
                 if (rule.KeepUntilReleased && !b.Released)
@@ -79,7 +85,7 @@ public static class RetentionPolicy
         Bucket(gfs, rules.Monthly, "monthly", b => Local(b, zone).ToString("yyyy-MM", CultureInfo.InvariantCulture), Keep);
         Bucket(gfs, rules.Yearly, "yearly", b => Local(b, zone).ToString("yyyy", CultureInfo.InvariantCulture), Keep);
 
-        var counts = $"hourly {rules.Hourly}, daily {rules.Daily}, weekly {rules.Weekly}, monthly {rules.Monthly}, yearly {rules.Yearly}";
+        var counts = $"KeepDays {rules.KeepDays.ToString(CultureInfo.InvariantCulture)}, hourly {rules.Hourly}, daily {rules.Daily}, weekly {rules.Weekly}, monthly {rules.Monthly}, yearly {rules.Yearly}";
         return ordered.Select(b => decided.TryGetValue(b.BackupId, out var rule)
                 ? new RetentionDecision(b.BackupId, b.At, b.Label, true, rule)
                 : new RetentionDecision(b.BackupId, b.At, b.Label, false, deleted.Contains(b.BackupId)

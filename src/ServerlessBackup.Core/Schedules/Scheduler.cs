@@ -206,7 +206,7 @@ public sealed class Scheduler
     {
         try
         {
-            await backups.Store.WriteJsonAsync(BackupLayout.LastAttempt(database), attempt, CancellationToken.None).ConfigureAwait(false);
+            await backups.Store.WriteSignedJsonAsync(backups.Signer, BackupLayout.LastAttempt(database), attempt, overwrite: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
         {
@@ -215,8 +215,17 @@ public sealed class Scheduler
         }
     }
 
-    private Task<BackupAttempt?> ReadAttemptAsync(string database, CancellationToken cancellationToken) =>
-        backups.Store.ReadJsonAsync<BackupAttempt>(BackupLayout.LastAttempt(database), cancellationToken);
+    /// <summary>The last attempt's record, when it authenticates (a forged "succeeded" or "failed" steers nothing).</summary>
+    private async Task<BackupAttempt?> ReadAttemptAsync(string database, CancellationToken cancellationToken)
+    {
+        var read = await backups.Store.ReadSignedJsonAsync<BackupAttempt>(backups.Signer, BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false);
+        if (read.Problem is { } problem)
+        {
+            logger.LogWarning("[sbk.untrusted-object] {Problem}", problem);
+        }
+
+        return read.Trusted ? read.Value : null;
+    }
 
     private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 }

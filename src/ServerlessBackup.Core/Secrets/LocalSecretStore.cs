@@ -16,6 +16,9 @@ public sealed class LocalSecretStore : ISecretStore
     /// <summary>Prefix of the environment variables that supply secrets.</summary>
     public const string EnvironmentPrefix = "SBK_SECRET_";
     private const string EnvironmentVersion = "env";
+
+    /// <summary>The version a secret given in the environment has.</summary>
+    public const string EnvironmentVersionName = EnvironmentVersion;
     private readonly string path;
     private readonly Func<string, string?> getEnvironment;
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -77,6 +80,8 @@ public sealed class LocalSecretStore : ISecretStore
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Other processes (a second sbk, a key rotation) update the same file: one read-modify-write at a time.
+            await using var fileLock = await LockFileAsync(cancellationToken).ConfigureAwait(false);
             var root = await ReadAsync(cancellationToken).ConfigureAwait(false);
             if (root[name] is not JsonObject secret)
             {
@@ -95,6 +100,36 @@ public sealed class LocalSecretStore : ISecretStore
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>An exclusive lock on <c>&lt;file&gt;.lock</c> (an OS file lock, released if the process dies), waited for up to 30 s.</summary>
+    private async Task<FileStream> LockFileAsync(CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var lockPath = path + ".lock";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                return new FileStream(lockPath, options);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(Random.Shared.Next(10, 50), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new SbkException(SbkErrorKind.Failed, $"Another process has held the lock of the local secret file ({lockPath}) for 30 s; nothing was changed. If no other sbk runs, remove that file and try again.", isTransient: true, ex);
+            }
         }
     }
 
@@ -123,18 +158,27 @@ public sealed class LocalSecretStore : ISecretStore
     {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}.tmp");
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        await using (var stream = new FileStream(temporary, options))
+        try
         {
-            await JsonSerializer.SerializeAsync(stream, root, new JsonSerializerOptions { WriteIndented = true }, cancellationToken).ConfigureAwait(false);
-        }
+            await using (var stream = new FileStream(temporary, options))
+            {
+                await JsonSerializer.SerializeAsync(stream, root, new JsonSerializerOptions { WriteIndented = true }, CancellationToken.None).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
 
-        File.Move(temporary, path, overwrite: true);
+            // A rename replaces the file whole: a reader sees the old secrets or the new ones, never half of either.
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
     }
 }

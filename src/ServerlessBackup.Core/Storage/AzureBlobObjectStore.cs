@@ -79,6 +79,10 @@ public sealed class AzureBlobObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    public Task<int> SweepAbandonedWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken = default) =>
+        Task.FromResult(0); // Blob storage discards uncommitted blocks a week after their last upload.
+
+    /// <inheritdoc />
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
         var info = await GetPropertiesAsync(key, cancellationToken).ConfigureAwait(false)

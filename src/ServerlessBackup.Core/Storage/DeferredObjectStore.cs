@@ -60,6 +60,10 @@ internal sealed class DeferredObjectStore(string description, Func<CancellationT
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken).ConfigureAwait(false)).DeleteAsync(key, cancellationToken).ConfigureAwait(false);
 
+    public async Task<int> SweepAbandonedWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).SweepAbandonedWritesAsync(prefix, olderThan, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
     public async Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken).ConfigureAwait(false)).TryAcquireLockAsync(key, cancellationToken).ConfigureAwait(false);
 

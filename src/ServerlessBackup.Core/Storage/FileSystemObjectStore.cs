@@ -133,6 +133,39 @@ public sealed class FileSystemObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    public Task<int> SweepAbandonedWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.ValidatePrefix(prefix);
+        var slash = prefix.LastIndexOf('/');
+        var start = slash < 0 ? root : Path.Combine(root, prefix[..slash]);
+        var swept = 0;
+        if (!Directory.Exists(start))
+        {
+            return Task.FromResult(0);
+        }
+
+        var cutoff = DateTime.UtcNow - olderThan;
+        foreach (var file in new DirectoryInfo(start).EnumerateFiles("*" + PartialMarker + "*", SearchOption.AllDirectories))
+        {
+            var key = Path.GetRelativePath(root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal) && file.LastWriteTimeUtc < cutoff)
+            {
+                try
+                {
+                    file.Delete();
+                    swept++;
+                }
+                catch (IOException)
+                {
+                    // Gone already, or still open by its writer: the next sweep looks again.
+                }
+            }
+        }
+
+        return Task.FromResult(swept);
+    }
+
+    /// <inheritdoc />
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         var path = PathOf(key);
@@ -188,9 +221,16 @@ public sealed class FileSystemObjectStore : IObjectStore
         var side = file.FullName + MetadataSuffix;
         if (File.Exists(side))
         {
-            await using var stream = File.OpenRead(side);
-            metadata = await JsonSerializer.DeserializeAsync<Dictionary<string, string>>(stream, cancellationToken: cancellationToken).ConfigureAwait(false)
-                       ?? new Dictionary<string, string>();
+            try
+            {
+                await using var stream = File.OpenRead(side);
+                metadata = await JsonSerializer.DeserializeAsync<Dictionary<string, string>>(stream, cancellationToken: cancellationToken).ConfigureAwait(false)
+                           ?? new Dictionary<string, string>();
+            }
+            catch (JsonException)
+            {
+                // Damaged or emptied: the object reads as having no metadata, and whoever lists it falls back on what authenticates.
+            }
         }
 
         return new ObjectInfo(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero), metadata);

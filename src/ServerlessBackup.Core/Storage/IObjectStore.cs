@@ -48,4 +48,11 @@ public interface IObjectStore
     /// holds: nothing changed, and the caller's own records are all that protect the object.
     /// </summary>
     Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes what writes that never committed (a process killed mid-upload) left under
+    /// <paramref name="prefix"/>, when older than <paramref name="olderThan"/>; returns how many.
+    /// A blob store discards uncommitted blocks by itself (Azure: after a week) and returns 0.
+    /// </summary>
+    Task<int> SweepAbandonedWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken = default);
 }
