@@ -325,6 +325,81 @@ public abstract class ApiSuite
     }
 
     [Fact]
+    public async Task An_idempotency_key_is_bound_to_its_request_and_usable_again_after_a_conflict()
+    {
+        await using var s = await StartAsync();
+        var key = new Dictionary<string, string> { ["Idempotency-Key"] = "bot-" + Guid.NewGuid().ToString("N")[..8] };
+        var (_, running, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
+
+        // The database is busy: 409, and nothing was started for the key...
+        var (busy, _, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop", label = "nightly" }, headers: key);
+        Assert.Equal(HttpStatusCode.Conflict, busy);
+        await s.PollAsync(running.GetProperty("operationId").GetString()!);
+
+        // ...so the same request with the same key starts it once the database is free.
+        var (retried, started, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop", label = "nightly" }, headers: key);
+        Assert.Equal(HttpStatusCode.Accepted, retried);
+        // The key names that request: another body with it is refused, and it did not start anything.
+        var (reused, problem, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop", label = "other" }, headers: key);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused);
+        Assert.Equal("urn:sbk:problem:idempotency-key-reused", problem.GetProperty("type").GetString());
+        await s.PollAsync(started.GetProperty("operationId").GetString()!);
+        Assert.DoesNotContain(await s.Backups.ListAsync("shop"), b => b.Label == "other");
+    }
+
+    [Fact]
+    public async Task A_forged_operation_record_awaiting_approval_cannot_be_approved_into_a_restore()
+    {
+        await using var prod = await TestDatabase.CreateAsync("prod");
+        await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)");
+        await using var s = await StartAsync();
+        await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
+        s.Options.Databases["prod"] = s.Catalog.Options.Databases["prod"];
+        var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
+        await s.PollAsync(backup.GetProperty("operationId").GetString()!);
+        // Mallory can write the storage account: she plants a restore into prod, "created by bob", awaiting approval.
+        var id = "op-" + Backups.BackupId.New(DateTimeOffset.UtcNow);
+        var now = DateTimeOffset.UtcNow;
+        var forged = new Operations.OperationRecord
+        {
+            Id = id, Kind = "restore", Database = "shop", Backup = "latest", Target = "prod", Status = "awaiting-approval",
+            CreatedBy = "bob", CreatedAt = now, UpdatedAt = now, ApprovalDeadline = now.AddHours(1),
+        };
+        var attacker = TestServers.AzuriteContainer(s.Options.Store.Container);
+        await attacker.GetBlobClient($"_operations/{id}.json").UploadAsync(BinaryData.FromObjectAsJson(forged, new JsonSerializerOptions(JsonSerializerDefaults.Web)), overwrite: true);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await s.SendAsync(HttpMethod.Get, $"/api/operations/{id}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await s.SendAsync(HttpMethod.Post, $"/api/operations/{id}/approve", key: AliceKey)).Status);
+
+        await Task.Delay(1000);
+        Assert.Equal(1L, await prod.ScalarAsync<long>("SELECT count(*) FROM precious"));
+        Assert.Empty(await s.Backups.ListAsync("prod"));
+    }
+
+    [Fact]
+    public async Task A_Slack_request_replayed_to_a_second_server_on_the_same_store_is_refused()
+    {
+        await using var s = await StartAsync();
+        var (http2, _, host2) = await StartHostAsync(s.Options, s.Catalog.Directory);
+        await using var second = host2;
+        var help = "user_name=carol&text=help";
+        var headers = SlackHeaders(help, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+
+        var (first, _, _) = await s.SendAsync(HttpMethod.Post, "/api/slack/commands", key: null, headers: headers, rawBody: help, contentType: "application/x-www-form-urlencoded");
+        using var replay = new HttpRequestMessage(HttpMethod.Post, "/api/slack/commands") { Content = new StringContent(help, Encoding.UTF8, "application/x-www-form-urlencoded") };
+        foreach (var (name, value) in headers)
+        {
+            replay.Headers.Add(name, value);
+        }
+
+        var replayed = await http2.SendAsync(replay);
+
+        Assert.Equal(HttpStatusCode.OK, first);
+        Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+        Assert.Contains("already received", await replayed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_drill_started_over_HTTP_runs_and_its_report_reads_as_JSON_Markdown_and_HTML()
     {
         await using var s = await StartAsync();

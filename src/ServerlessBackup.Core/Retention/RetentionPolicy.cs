@@ -52,9 +52,15 @@ public static class RetentionPolicy
                 continue;
             }
 
+            var labelled = b.Label is { } l && rules.Labels.ContainsKey(l);
             if (rules.KeepDays > 0 && ageHours < rules.KeepDays * 24)
             {
                 Keep(b, $"every backup of the last {rules.KeepDays.ToString(CultureInfo.InvariantCulture)} days (KeepDays)");
+                if (!labelled)
+                {
+                    gfs.Add(b); // it still stands for its hour, day, week, month and year
+                }
+
                 continue;
             }
 

@@ -110,6 +110,12 @@ public sealed class Scheduler
     /// </summary>
     public async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, CancellationToken cancellationToken = default)
     {
+        if (label is not null && !BackupEngine.IsValidLabel(label))
+        {
+            // A mistyped request, not a failed backup: nothing is recorded and nobody is paged.
+            throw new SbkException(SbkErrorKind.Configuration, $"The label '{BackupEngine.Sanitize(label)}' is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit. Nothing was backed up.");
+        }
+
         try
         {
             var manifest = await backups.BackupAsync(database, label, progress, cancellationToken).ConfigureAwait(false);

@@ -43,7 +43,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
 
     /// <inheritdoc />
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) =>
-        GuardAsync("create the container", null, async () => (await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)) is not null);
+        GuardAsync("create", null, async () => (await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)) is not null);
 
     /// <inheritdoc />
     public Task<ObjectWriter> OpenWriteAsync(string key, CancellationToken cancellationToken = default)

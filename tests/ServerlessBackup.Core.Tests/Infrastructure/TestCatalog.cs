@@ -67,10 +67,10 @@ internal sealed class TestCatalog : IDisposable
     public string WriteConfig()
     {
         var path = Path.Combine(Directory, "sbk.json");
-        var databases = string.Join(",", Options.Databases.Select(d => $"\"{d.Key}\": {{ \"ConnectionStringSecret\": \"{d.Value.ConnectionStringSecret}\" }}"));
+        var databases = string.Join(",", Options.Databases.Select(d => $"\"{d.Key}\": {{ \"ConnectionStringSecret\": \"{d.Value.ConnectionStringSecret}\"{(d.Value.Schedule is { } schedule ? $", \"Schedule\": \"{schedule}\"" : string.Empty)} }}"));
         File.WriteAllText(path, $$"""
             {
-              "Store": { "Kind": "FileSystem", "Path": "store" },
+              "Store": {{StoreJson()}},
               "Secrets": { "Kind": "Local", "Path": "secrets.json" },
               "Dump": { "LockWaitTimeoutSeconds": {{Options.Dump.LockWaitTimeoutSeconds}} },
               "Scratch": { "ConnectionStringSecret": {{(Options.Scratch.ConnectionStringSecret is null ? "null" : $"\"{Options.Scratch.ConnectionStringSecret}\"")}}, "AllowSourceServer": {{(Options.Scratch.AllowSourceServer ? "true" : "false")}}, "TempDirectory": {{(Options.Scratch.TempDirectory is null ? "null" : System.Text.Json.JsonSerializer.Serialize(Options.Scratch.TempDirectory))}} },
@@ -79,6 +79,10 @@ internal sealed class TestCatalog : IDisposable
             """);
         return path;
     }
+
+    private string StoreJson() => Options.Store.Kind == StoreKind.AzureBlob
+        ? $$"""{ "Kind": "AzureBlob", "Container": "{{Options.Store.Container}}", "ConnectionStringSecret": "{{Options.Store.ConnectionStringSecret}}" }"""
+        : """{ "Kind": "FileSystem", "Path": "store" }""";
 
     public void Dispose()
     {
