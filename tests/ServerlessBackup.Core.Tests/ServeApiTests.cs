@@ -6,6 +6,7 @@ using ServerlessBackup.Catalog;
 using ServerlessBackup.Cli.Serve;
 using ServerlessBackup.Hosting;
 using ServerlessBackup.Operations;
+using ServerlessBackup.Tests.Infrastructure;
 
 namespace ServerlessBackup.Tests;
 
@@ -91,5 +92,23 @@ public sealed class ServeApiTests : ApiSuite
         using var json = JsonDocument.Parse(accepted.Body);
         await s.PollAsync(json.RootElement.GetProperty("operationId").GetString()!);
         Assert.Single(await s.Backups.ListAsync("shop"));
+    }
+
+    [Fact]
+    public async Task An_unreachable_store_is_a_503_with_Retry_After_for_the_health_probe_and_callers_never_a_500()
+    {
+        await using var s = await StartAsync(c =>
+        {
+            // The store's endpoint refuses connections, as during an outage or a firewall change.
+            c.Secrets.SetSecretAsync("dead-store", TestServers.AzuriteConnectionString().Replace(TestServers.AzuriteBlobEndpoint.ToString(), "http://127.0.0.1:1/devstoreaccount1", StringComparison.Ordinal)).GetAwaiter().GetResult();
+            c.Options.Store.ConnectionStringSecret = "dead-store";
+        });
+
+        var (health, problem, response) = await s.SendAsync(HttpMethod.Get, "/api/health", key: null);
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health);
+        Assert.True(response.Headers.RetryAfter is not null, "a 503 says when to come back");
+        Assert.DoesNotContain("exception", problem.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("AccountKey", problem.GetRawText(), StringComparison.Ordinal);
     }
 }

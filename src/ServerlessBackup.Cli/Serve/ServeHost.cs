@@ -39,10 +39,22 @@ internal sealed class ServeHost : IAsyncDisposable
     {
         var options = services.GetRequiredService<SbkOptions>();
         var operations = ActivatorUtilities.CreateInstance<InProcessOperations>(services);
-        await operations.RecoverAsync(cancellationToken).ConfigureAwait(false);
         var api = services.GetRequiredService<SbkApi>();
         operations.Finished += _ => api.InvalidateReads();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("sbk serve");
+        // In the background: the store may be slow or down right now, and the server answers anyway
+        // (health says 503); an operation a stopped server left behind is also settled when it is next read.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await operations.RecoverAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Errors.SbkException ex)
+            {
+                logger.LogWarning("Could not look for operations a stopped server left behind: {Message}", Diagnostics.SecretRedactor.Redact(ex.Message));
+            }
+        }, CancellationToken.None);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -171,6 +171,11 @@ public sealed partial class SbkApi
         catch (SbkException ex)
         {
             response = FromException(ex);
+            if (response.Status >= 500)
+            {
+                // A dependency failed (a database server, Key Vault, the network): the server's problem, so its log says what.
+                logger.LogError("{Method} {Path} answered {Status}: {Message}", request.Method, Clean(request.Path), response.Status, SecretRedactor.Redact(ex.Message));
+            }
         }
         catch (JsonException ex)
         {
@@ -701,7 +706,7 @@ public sealed partial class SbkApi
         {
             // No detail that helps an attacker: the log has it.
             logger.LogWarning("Health check failed: {Message}", SecretRedactor.Redact(ex.Message));
-            return ApiResults.Ok(new { status = "unavailable" }, 503);
+            return ApiResults.Ok(new { status = "unavailable" }, 503, new Dictionary<string, string> { ["Retry-After"] = "30" });
         }
     }
 
