@@ -45,11 +45,11 @@ declare -A runs
 for round in $(seq 1 "$ROUNDS"); do
   for side in A B; do
     log "round $round, $side: backup"
-    read -r s kb < <(cd "$RUN" && measure dotnet "bin-$side/sbk.dll" backup bench --config "sbk-$side.json")
+    read -r s kb _ < <(cd "$RUN" && measure dotnet "bin-$side/sbk.dll" backup bench --config "sbk-$side.json")
     size=$( (cd "$RUN" && dotnet "bin-$side/sbk.dll" list bench --json --config "sbk-$side.json") | grep -m1 -E '"(archiveLength|storedBytes)"' | tr -dc 0-9)
     runs[backup-$side]+="$s $kb $size;"
     log "round $round, $side: restore (streamed, into scratch)"
-    read -r s kb < <(cd "$RUN" && measure dotnet "bin-$side/sbk.dll" restore bench --config "sbk-$side.json")
+    read -r s kb _ < <(cd "$RUN" && measure dotnet "bin-$side/sbk.dll" restore bench --config "sbk-$side.json")
     runs[restore-$side]+="$s $kb;"
     sweep
   done

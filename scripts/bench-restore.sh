@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark (prints figures; not a test): generates a database of at least SBK_BENCH_GB GiB of
-# table data (default 1), backs it up with pg_dump -Fc to a local file and with sbk to Azurite,
-# then in one run measures pg_restore from the local file (serial and -j 2; the baselines)
-# against sbk restore from Azurite into a scratch database (serial and --jobs 2), and the time
-# each verification level adds (archive, restore, census, assertions).
+# table data (default 1) in SBK_BENCH_TABLES tables (default 4, so that parallel restores have work
+# to share), backs it up with pg_dump -Fc to a local file and with sbk to Azurite, then in one run
+# measures pg_restore from the local file (serial and -j 2; the baselines) against sbk restore
+# from Azurite into a scratch database (streamed, and --jobs 2), and the time each verification
+# level adds (archive, restore, census, assertions).
 set -euo pipefail
 source "$(dirname "$0")/lib/servers.sh"
 source "$(dirname "$0")/lib/bench.sh"
@@ -12,7 +13,7 @@ GB=${SBK_BENCH_GB:-1}
 TEMP_JSON=""; [ -n "${SBK_BENCH_TEMP:-}" ] && TEMP_JSON=", \"TempDirectory\": \"$SBK_BENCH_TEMP\""
 
 bench_start
-generate_bench_data bench "$GB"
+generate_bench_data bench "$GB" "${SBK_BENCH_TABLES:-4}"
 build_sbk
 export SBK_SECRET_BENCH_DB="postgres://postgres:$PASSWORD@127.0.0.1:$PORT/bench?sslmode=disable"
 export SBK_SECRET_SCRATCH_ADMIN="postgres://postgres:$PASSWORD@127.0.0.1:$PORT/postgres?sslmode=disable"
@@ -42,7 +43,7 @@ for jobs in 1 2; do
   log "pg_restore -j $jobs from the local file"
   read -r s _ < <(restore_baseline "$jobs"); secs[base$jobs]=$s
   sync; log "sbk restore --jobs $jobs from Azurite"
-  read -r s kb < <(cd "$RUN" && measure dotnet bin/sbk.dll restore bench --jobs "$jobs"); secs[sbk$jobs]=$s
+  read -r s kb _ < <(cd "$RUN" && measure dotnet bin/sbk.dll restore bench --jobs "$jobs"); secs[sbk$jobs]=$s
   sweep
   rows+=("$(printf '| pg_restore -j %s, local file (baseline) | %7.1f | 1.00 | |' "$jobs" "${secs[base$jobs]}")")
   rows+=("$(printf '| sbk restore --jobs %s, from Azurite | %7.1f | %5.2f | %6.0f |' "$jobs" "$s" "$(echo "$s / ${secs[base$jobs]}" | bc -l)" "$(echo "$kb / 1024" | bc -l)")")
@@ -52,7 +53,7 @@ bench_psql -q -c "DROP DATABASE IF EXISTS baseline" postgres
 levels=()
 for level in archive restore census assertions; do
   log "sbk verify --level $level"
-  read -r s kb < <(cd "$RUN" && measure dotnet bin/sbk.dll verify bench --level "$level"); secs[$level]=$s
+  read -r s kb _ < <(cd "$RUN" && measure dotnet bin/sbk.dll verify bench --level "$level"); secs[$level]=$s
   levels+=("$level $s $kb")
 done
 

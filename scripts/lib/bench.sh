@@ -5,7 +5,7 @@
 bench_start() {
   ensure_apt_packages
   ensure_npm_packages
-  [ -x /usr/bin/time ] && command -v bc >/dev/null || as_root apt-get install -y -qq time bc >/dev/null
+  [ -x /usr/bin/time ] && command -v bc >/dev/null && command -v restic >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time bc restic >/dev/null
   RUN=$(mktemp -d /tmp/sbk-bench.XXXXXX); chmod 755 "$RUN"
   PG_BIN=/usr/lib/postgresql/15/bin
   PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
@@ -19,37 +19,43 @@ bench_start() {
 # bench_psql ARGS...: psql as the superuser on the benchmark server.
 bench_psql() { PGPASSWORD=$PASSWORD PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
 
-# generate_bench_data DB GB: creates DB with one table of at least GB GiB; sets DATA to a description.
+# generate_bench_data DB GB [TABLES]: creates DB with at least GB GiB of table data, in TABLES
+# tables of equal size (default 1: "events"; more: events, events_2, …); sets DATA to a description.
 generate_bench_data() {
-  local db=$1 gb=$2 target start=0 size
+  local db=$1 gb=$2 tables=${3:-1} target start=0 size t name
   bench_psql -q -c "CREATE DATABASE $db" postgres
-  log "generating at least $gb GiB of table data"
-  bench_psql -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE events (id bigint, at timestamptz, kind text, payload jsonb, note text, amount numeric(12,2))"
-  target=$((gb * 1024 * 1024 * 1024))
-  while :; do
-    size=$(bench_psql -tAq -c "SELECT pg_table_size('events')" "$db")
-    [ "$size" -ge "$target" ] && break
-    bench_psql -q "$db" -c "INSERT INTO events SELECT g, now() - g * interval '1 second', (ARRAY['login','purchase','refund','view'])[1 + g % 4],
-        jsonb_build_object('user', g % 100000, 'sku', 'SKU-' || (g % 5000), 'ip', '10.' || (g % 255) || '.' || (g % 97) || '.1'),
-        CASE WHEN g % 3 = 0 THEN md5(g::text) || ' ' || md5((g * 7)::text) ELSE 'ok' END, (g % 100000) / 7.0
-        FROM generate_series($start + 1, $start + 1000000) g"
-    start=$((start + 1000000))
+  log "generating at least $gb GiB of table data in $tables table(s)"
+  target=$((gb * 1024 * 1024 * 1024 / tables))
+  for t in $(seq 1 "$tables"); do
+    name=events; [ "$t" -gt 1 ] && name=events_$t
+    bench_psql -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE $name (id bigint, at timestamptz, kind text, payload jsonb, note text, amount numeric(12,2))"
+    while :; do
+      size=$(bench_psql -tAq -c "SELECT pg_table_size('$name')" "$db")
+      [ "$size" -ge "$target" ] && break
+      bench_psql -q "$db" -c "INSERT INTO $name SELECT g, now() - g * interval '1 second', (ARRAY['login','purchase','refund','view'])[1 + g % 4],
+          jsonb_build_object('user', g % 100000, 'sku', 'SKU-' || (g % 5000), 'ip', '10.' || (g % 255) || '.' || (g % 97) || '.1'),
+          CASE WHEN g % 3 = 0 THEN md5(g::text) || ' ' || md5((g * 7)::text) ELSE 'ok' END, (g % 100000) / 7.0
+          FROM generate_series($start + 1, $start + 1000000) g"
+      start=$((start + 1000000))
+    done
   done
-  bench_psql -q -c "VACUUM ANALYZE events" "$db"
-  DATA=$(bench_psql -tAq -c "SELECT pg_size_pretty(pg_table_size('events')) || ' (' || (SELECT count(*) FROM events) || ' rows)'" "$db")
+  bench_psql -q -c "VACUUM ANALYZE" "$db"
+  DATA=$(bench_psql -tAq -c "SELECT pg_size_pretty(sum(pg_table_size(c.oid))) || ' in ' || count(*) || ' table(s), ' || sum(c.reltuples)::bigint || ' rows' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'" "$db")
 }
 
-# build_sbk: a Release build in $RUN/bin; sbk ARGS... runs it from $RUN.
+# build_sbk: sbk as shipped (published for linux-x64, precompiled) in $RUN/bin; sbk ARGS... runs it from $RUN.
 build_sbk() {
   log "building sbk"
-  dotnet build "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -o "$RUN/bin" -nologo -v quiet >/dev/null || die "the build failed; run: dotnet build src/ServerlessBackup.Cli"
+  dotnet publish "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -r linux-x64 --self-contained false -o "$RUN/bin" -nologo -v quiet >/dev/null || die "the build failed; run: dotnet publish src/ServerlessBackup.Cli -c Release -r linux-x64"
 }
 sbk() { (cd "$RUN" && dotnet bin/sbk.dll "$@"); }
 
-# measure COMMAND...: prints "seconds maxrss_kb" of COMMAND (its stdout is discarded; dies if it fails).
+# measure COMMAND...: prints "seconds maxrss_kb cpu_seconds" of COMMAND (cpu: user + sys of it and
+# every child it waited for, e.g. pg_dump under sbk, both ends of a shell pipeline); its stdout is
+# discarded; dies if it fails.
 measure() {
-  /usr/bin/time -f "%e %M" -o "$RUN/time.txt" "$@" >/dev/null 2>"$RUN/err.txt" || { cat "$RUN/err.txt" >&2; die "$1 failed"; }
-  cat "$RUN/time.txt"
+  /usr/bin/time -f "%e %M %U %S" -o "$RUN/time.txt" "$@" >/dev/null 2>"$RUN/err.txt" || { cat "$RUN/err.txt" >&2; die "$1 failed"; }
+  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$RUN/time.txt"
 }
 
 machine_line() {

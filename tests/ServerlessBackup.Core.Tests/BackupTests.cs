@@ -37,6 +37,7 @@ public sealed class BackupTests
     }
 
     [Theory]
+    [InlineData(CompressionMode.Zstd)]
     [InlineData(CompressionMode.Parallel)]
     [InlineData(CompressionMode.PgDump)]
     [InlineData(CompressionMode.None)]

@@ -79,7 +79,12 @@ public sealed partial class BackupEngine
         var backupId = BackupId.New(startedAt);
         using var key = BackupKey.Create(master, backupId);
         var archiveKey = BackupLayout.Archive(database, backupId);
-        var encoding = options.Dump.Compression == CompressionMode.Parallel ? PayloadEncoding.GzipMembers : PayloadEncoding.Plain;
+        var encoding = options.Dump.Compression switch
+        {
+            CompressionMode.Zstd => PayloadEncoding.ZstdFrames,
+            CompressionMode.Parallel => PayloadEncoding.GzipMembers,
+            _ => PayloadEncoding.Plain,
+        };
         logger.LogInformation("Backing up {Database} as {BackupId} with pg_dump {PgDumpVersion} (server {ServerVersion})", database, backupId, pgDump.Version, session.Server.Version);
 
         Census census;
@@ -98,9 +103,10 @@ public sealed partial class BackupEngine
             {
                 Report(BackupPhase.Dumping, 0, 0);
                 await using var output = new ObservedStream(dump.Output, read => Report(BackupPhase.Dumping, read, encryptor.CiphertextLength));
-                if (encoding == PayloadEncoding.GzipMembers)
+                if (encoding is PayloadEncoding.GzipMembers or PayloadEncoding.ZstdFrames)
                 {
-                    await ParallelGzip.CompressAsync(output, encryptor, options.Dump.CompressionLevel, Math.Max(2, Environment.ProcessorCount * 2), token).ConfigureAwait(false);
+                    using var codec = encoding == PayloadEncoding.ZstdFrames ? new ZstdFrames(options.Dump.EffectiveCompressionLevel) : (IBlockCodec)new GzipMembers(options.Dump.EffectiveCompressionLevel);
+                    await ParallelBlocks.CompressAsync(output, encryptor, codec, Math.Max(2, Environment.ProcessorCount * 2), token).ConfigureAwait(false);
                 }
                 else
                 {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using ServerlessBackup.Compression;
 using ServerlessBackup.Crypto;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Storage;
@@ -266,11 +267,7 @@ public sealed partial class BackupEngine
                     throw new IntegrityException($"{what} has a header that its manifest does not name: the archive was replaced.");
                 }
 
-                Stream plain = key.CreateArchiveReader(stored, header, what);
-                if (header.Encoding == PayloadEncoding.GzipMembers)
-                {
-                    plain = new GZipStream(plain, CompressionMode.Decompress);
-                }
+                var plain = Decoded(key.CreateArchiveReader(stored, header, what), header.Encoding);
 
                 return new ArchivePlaintext(details, key, stored, new ObservedStream(plain, what: what));
             }
@@ -332,11 +329,7 @@ public sealed partial class BackupEngine
         var header = await ArchiveHeader.ReadAsync(source, what, cancellationToken).ConfigureAwait(false);
         var master = await keys.GetAsync(header.Envelope.KekName, header.Envelope.KekVersion, cancellationToken).ConfigureAwait(false);
         using var key = BackupKey.Open(header.Envelope, master);
-        Stream payload = key.CreateArchiveReader(source, header, what);
-        if (header.Encoding == PayloadEncoding.GzipMembers)
-        {
-            payload = new GZipStream(payload, CompressionMode.Decompress);
-        }
+        var payload = Decoded(key.CreateArchiveReader(source, header, what), header.Encoding);
 
         await using var plain = new ObservedStream(payload, what: what);
         var bytes = await WriteAtomicallyAsync(outputPath, partial => PlaintextFile.WriteAsync(plain, partial, durable: true,
@@ -344,6 +337,14 @@ public sealed partial class BackupEngine
         progress?.Report(new BackupProgress(BackupPhase.Done, source.BytesRead, bytes, clock.Elapsed));
         return new DecryptResult(key.Envelope.BackupId, outputPath, bytes, ManifestChecked: false);
     }
+
+    /// <summary>The pg_dump archive inside a decrypted payload: zstd frames decompressed on every core, gzip members in sequence, plain as is.</summary>
+    private static Stream Decoded(Stream payload, PayloadEncoding encoding) => encoding switch
+    {
+        PayloadEncoding.ZstdFrames => new ZstdFramesReader(payload, Math.Max(2, Environment.ProcessorCount * 2)),
+        PayloadEncoding.GzipMembers => new GZipStream(payload, CompressionMode.Decompress),
+        _ => payload,
+    };
 
     /// <summary>Writes through a partial file beside <paramref name="outputPath"/>, renamed into place only when <paramref name="write"/> succeeded; removed otherwise.</summary>
     private static async Task<long> WriteAtomicallyAsync(string outputPath, Func<string, Task<long>> write)

@@ -56,7 +56,7 @@ public sealed record Manifest
 /// <param name="Length">Its length in bytes (ciphertext, header included).</param>
 /// <param name="Sha256">SHA-256 of the stored bytes, lower-case hex.</param>
 /// <param name="ChunkSize">Plaintext bytes per chunk.</param>
-/// <param name="Encoding">"Plain" or "GzipMembers".</param>
+/// <param name="Encoding">"Plain", "GzipMembers" or "ZstdFrames".</param>
 /// <param name="DumpLength">Bytes pg_dump wrote.</param>
 public sealed record ManifestArchive(string Key, long Length, string Sha256, int ChunkSize, string Encoding, long DumpLength);
 

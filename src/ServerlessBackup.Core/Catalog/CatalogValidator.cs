@@ -70,9 +70,9 @@ public static partial class CatalogValidator
             problems.Add("MasterKeySecret is empty");
         }
 
-        if (options.Dump.CompressionLevel is < 1 or > 9)
+        if (options.Dump.Compression == CompressionMode.Zstd ? options.Dump.CompressionLevel is < 1 or > 19 : options.Dump.CompressionLevel is < 1 or > 9)
         {
-            problems.Add("Dump:CompressionLevel must be between 1 and 9");
+            problems.Add(options.Dump.Compression == CompressionMode.Zstd ? "Dump:CompressionLevel must be between 1 and 19 for zstd" : "Dump:CompressionLevel must be between 1 and 9 for gzip (Parallel)");
         }
 
         if (options.Dump.ChunkSizeKiB is < 4 or > 16384)

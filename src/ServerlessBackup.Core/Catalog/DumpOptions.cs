@@ -10,10 +10,16 @@ public sealed class DumpOptions
     public int LockWaitTimeoutSeconds { get; set; } = 60;
 
     /// <summary>Who compresses. Default Parallel.</summary>
-    public CompressionMode Compression { get; set; } = CompressionMode.Parallel;
+    public CompressionMode Compression { get; set; } = CompressionMode.Zstd;
 
-    /// <summary>Compression level 1-9 (gzip). Default 3, chosen by measurement (docs/performance.md).</summary>
-    public int CompressionLevel { get; set; } = 3;
+    /// <summary>
+    /// Compression level: zstd 1-19 (default 1), gzip (Parallel) 1-9 (default 3); the defaults were
+    /// chosen by measurement (docs/performance.md).
+    /// </summary>
+    public int? CompressionLevel { get; set; }
+
+    /// <summary>The level in effect: the configured one, or the mode's default.</summary>
+    public int EffectiveCompressionLevel => CompressionLevel ?? (Compression == CompressionMode.Zstd ? 1 : 3);
 
     /// <summary>Plaintext bytes per encrypted chunk, in KiB. Default 1024.</summary>
     public int ChunkSizeKiB { get; set; } = 1024;

@@ -1,25 +1,23 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.Threading.Channels;
 
 namespace ServerlessBackup.Compression;
 
 /// <summary>
-/// Compresses a stream as a sequence of independent gzip members, one per block, on several
-/// cores at once, writing them in order. Any gzip reader (and <see cref="GZipStream"/>) reads the
-/// concatenation as one stream. Memory is bounded: at most <c>maxInFlight</c> blocks at a time.
+/// Compresses a stream block by block on several cores at once, writing the compressed blocks in
+/// order: each block becomes an independent unit (a gzip member, a zstd frame) that a sequential
+/// reader of the format reads as one stream. Memory is bounded: at most <c>maxInFlight</c> blocks
+/// (input and output, pooled) exist at a time, whatever the stream's length.
 /// </summary>
-internal static class ParallelGzip
+internal static class ParallelBlocks
 {
     public const int DefaultBlockSize = 1024 * 1024;
 
-    /// <summary>Reads <paramref name="source"/> to its end and writes its compressed form to <paramref name="destination"/>.</summary>
+    /// <summary>Reads <paramref name="source"/> to its end and writes each block, compressed by <paramref name="codec"/>, to <paramref name="destination"/>.</summary>
     /// <returns>The number of bytes read from <paramref name="source"/>.</returns>
-    public static async Task<long> CompressAsync(Stream source, Stream destination, int level, int maxInFlight,
-        CancellationToken cancellationToken, int blockSize = DefaultBlockSize)
+    public static async Task<long> CompressAsync(Stream source, Stream destination, IBlockCodec codec, int maxInFlight, CancellationToken cancellationToken, int blockSize = DefaultBlockSize)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(level);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(level, 9);
+        ArgumentNullException.ThrowIfNull(codec);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<Task<Block>>(new BoundedChannelOptions(maxInFlight) { SingleReader = true, SingleWriter = true });
@@ -40,7 +38,7 @@ internal static class ParallelGzip
                     }
 
                     total += n;
-                    var work = Task.Run(() => Compress(input, n, level), cts.Token);
+                    var work = Task.Run(() => Compress(codec, input, n), cts.Token);
                     await channel.Writer.WriteAsync(work, cts.Token).ConfigureAwait(false);
                     if (n < blockSize)
                     {
@@ -92,20 +90,20 @@ internal static class ParallelGzip
         return total;
     }
 
-    private static Block Compress(byte[] input, int length, int level)
+    private static Block Compress(IBlockCodec codec, byte[] input, int length)
     {
         try
         {
-            // Deflate's worst case adds ~5 bytes per 16 KiB stored block; gzip adds an 18-byte frame.
-            var capacity = length + (length >> 8) + 1024;
-            var output = ArrayPool<byte>.Shared.Rent(capacity);
-            using var sink = new MemoryStream(output, 0, output.Length, writable: true);
-            using (var gzip = new GZipStream(sink, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
+            var output = ArrayPool<byte>.Shared.Rent(codec.MaxCompressedLength(length));
+            try
             {
-                gzip.Write(input, 0, length);
+                return new Block(output, codec.Compress(input.AsSpan(0, length), output));
             }
-
-            return new Block(output, (int)sink.Position);
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(output);
+                throw;
+            }
         }
         finally
         {
@@ -114,4 +112,14 @@ internal static class ParallelGzip
     }
 
     private readonly record struct Block(byte[] Buffer, int Length);
+}
+
+/// <summary>Compresses one block into one independent unit of a format (thread-safe; disposed after the stream).</summary>
+internal interface IBlockCodec : IDisposable
+{
+    /// <summary>The most bytes <see cref="Compress"/> can write for <paramref name="length"/> input bytes.</summary>
+    int MaxCompressedLength(int length);
+
+    /// <summary>Compresses <paramref name="input"/> into <paramref name="output"/> (at least <see cref="MaxCompressedLength"/> long); returns the bytes written.</summary>
+    int Compress(ReadOnlySpan<byte> input, byte[] output);
 }
