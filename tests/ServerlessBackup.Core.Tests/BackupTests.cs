@@ -149,6 +149,14 @@ public sealed class BackupTests
         Assert.False(Directory.Exists(Path.Combine(catalog.Directory, "store")));
     }
 
+    /// <summary>A backup refused in preflight uploads nothing; the store holds only the record of the failed attempt (status says FAILING).</summary>
+    private static void AssertOnlyTheFailedAttemptWasStored(TestCatalog catalog, string database)
+    {
+        var store = Path.Combine(catalog.Directory, "store");
+        var files = Directory.Exists(store) ? Directory.GetFiles(store, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(store, f)).ToList() : [];
+        Assert.Equal([Path.Combine(database, "last-attempt.json")], files);
+    }
+
     [Fact]
     public async Task A_missing_connection_secret_names_the_database_and_the_secret()
     {
@@ -157,7 +165,7 @@ public sealed class BackupTests
         var ex = await Assert.ThrowsAsync<SbkException>(() => catalog.Engine(catalog.NewFileStore()).BackupAsync("shop"));
         Assert.Contains("'shop'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("'nowhere'", ex.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(catalog.Directory, "store")));
+        AssertOnlyTheFailedAttemptWasStored(catalog, "shop");
     }
 
     public static TheoryData<string> DumpFailures => new() { "wrong-password", "unreachable", "unknown-database", "lock-timeout" };
@@ -220,7 +228,7 @@ public sealed class BackupTests
         Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
         Assert.Contains("PostgreSQL 17", ex.Message, StringComparison.Ordinal);
         Assert.Contains("postgresql-client-17", ex.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(catalog.Directory, "store")));
+        AssertOnlyTheFailedAttemptWasStored(catalog, "new");
     }
 
     [Fact]

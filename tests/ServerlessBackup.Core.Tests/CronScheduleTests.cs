@@ -1,6 +1,6 @@
 using System.Globalization;
 using ServerlessBackup.Errors;
-using ServerlessBackup.Schedules;
+using ServerlessBackup.Catalog;
 
 namespace ServerlessBackup.Tests;
 

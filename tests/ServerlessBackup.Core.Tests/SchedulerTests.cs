@@ -66,7 +66,7 @@ public sealed class SchedulerTests
     {
         var database = new DatabaseOptions { Schedule = schedule, Objectives = { RpoHours = configured } };
 
-        Assert.Equal(expected, Scheduler.RpoHours(database, At("2026-01-05T00:00:00Z")));
+        Assert.Equal(expected, database.RpoHours(At("2026-01-05T00:00:00Z")));
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class SchedulerTests
         catalog.Options.Notifications.TimeoutSeconds = 2;
         var engine = catalog.Engine(catalog.NewFileStore());
         var scheduler = new Scheduler(catalog.Options, engine, new Notifier(catalog.Options.Notifications, catalog.Secrets));
-        await scheduler.BackupAsync("charlie", null, null); // backed up now; next slot on 1 January
+        await engine.BackupAsync("charlie"); // backed up now; next slot on 1 January
 
         var runDue = new RunDue(catalog.Options, scheduler, engine);
         var results = (await runDue.RunAsync(maxParallel: 2).WaitAsync(TimeSpan.FromMinutes(2))).ToDictionary(r => r.Database);

@@ -121,7 +121,7 @@ public sealed class StoreTrustTests
     {
         await using var s = await SetupAsync();
         var scheduler = new Scheduler(s.Catalog.Options, s.Backups, new Notifier(s.Catalog.Options.Notifications, s.Catalog.Secrets));
-        await scheduler.BackupAsync("shop", null, null);
+        await s.Backups.BackupAsync("shop");
         Assert.Equal(FreshnessState.Ok, Assert.Single(await scheduler.GetStatusAsync()).State);
 
         await s.ForgeAsync(BackupLayout.LastAttempt("shop"), "{\"at\":\"" + DateTimeOffset.UtcNow.AddMinutes(1).ToString("O") + "\",\"succeeded\":false,\"errorKind\":\"Failed\"}");
@@ -169,8 +169,8 @@ public sealed class StoreTrustTests
     public async Task An_audit_entry_edited_in_the_store_is_listed_as_unauthenticated()
     {
         await using var s = await SetupAsync();
-        var log = new Diagnostics.AuditLog(s.Backups.Store, s.Backups.Signer);
-        await log.RecordAsync(new Diagnostics.AuditEntry(DateTimeOffset.UtcNow, "cli", "alice@host", "restore", "shop latest into shop", "ok", null));
+        var log = new Audit.AuditLog(s.Backups.Store, s.Backups.Signer);
+        await log.RecordAsync(new Audit.AuditEntry(DateTimeOffset.UtcNow, "cli", "alice@host", "restore", "shop latest into shop", "ok", null));
         string key = "";
         await foreach (var item in s.Attacker.GetBlobsAsync(BlobTraits.None, BlobStates.None, "_audit/", CancellationToken.None))
         {
@@ -180,7 +180,7 @@ public sealed class StoreTrustTests
         var text = (await s.Attacker.GetBlobClient(key).DownloadContentAsync()).Value.Content.ToString();
         await s.ForgeAsync(key, text.Replace("alice@host", "bob@host", StringComparison.Ordinal));
 
-        var entries = new List<(Diagnostics.AuditEntry Entry, bool Trusted)>();
+        var entries = new List<(Audit.AuditEntry Entry, bool Trusted)>();
         await foreach (var entry in log.ReadAsync(DateTimeOffset.UtcNow.AddHours(-1)))
         {
             entries.Add(entry);

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using ServerlessBackup.Diagnostics;
+using ServerlessBackup.Audit;
 using ServerlessBackup.Restore;
 using Spectre.Console;
 

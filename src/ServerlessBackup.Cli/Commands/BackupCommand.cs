@@ -21,7 +21,7 @@ internal sealed class BackupCommand : SbkCommand
     {
         var name = parseResult.GetValue(database)!;
         var manifest = await Interaction.WithProgressAsync($"backup {name}",
-            progress => context.Get<Schedules.Scheduler>().BackupAsync(name, parseResult.GetValue(label), progress, cancellationToken)).ConfigureAwait(false);
+            progress => context.Get<Backups.BackupEngine>().BackupAsync(name, parseResult.GetValue(label), progress, cancellationToken)).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
             Interaction.WriteJson(new

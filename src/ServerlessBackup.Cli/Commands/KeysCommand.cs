@@ -21,12 +21,8 @@ internal sealed class KeysCommand : Command
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var secrets = context.Get<Secrets.ISecretStore>();
-            var name = context.Options.MasterKeySecret;
-            var current = await secrets.GetSecretAsync(name, null, cancellationToken).ConfigureAwait(false);
-            MasterKey.FromSecret(current);
-            var created = await secrets.SetSecretAsync(name, MasterKey.GenerateSecretValue(), cancellationToken).ConfigureAwait(false);
-            Interaction.WriteLine($"Rotated the master key '{name}': version {created.Version} is current; version {current.Version} and older stay in {secrets.Description} for older backups. Never delete them while a backup they wrapped is kept.");
+            var (previous, current) = await context.Get<Backups.BackupEngine>().Keys.RotateAsync(cancellationToken).ConfigureAwait(false);
+            Interaction.WriteLine($"Rotated the master key '{context.Options.MasterKeySecret}': version {current} is current; version {previous} and older stay in {context.Get<Secrets.ISecretStore>().Description} for older backups. Never delete them while a backup they wrapped is kept.");
             return ExitCodes.Ok;
         }
     }
@@ -38,22 +34,16 @@ internal sealed class KeysCommand : Command
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var secrets = context.Get<Secrets.ISecretStore>();
+            var where = context.Get<Secrets.ISecretStore>().Description;
             var name = context.Options.MasterKeySecret;
-            try
+            var (version, created) = await context.Get<Backups.BackupEngine>().Keys.EnsureAsync(cancellationToken).ConfigureAwait(false);
+            if (!created)
             {
-                var existing = await secrets.GetSecretAsync(name, null, cancellationToken).ConfigureAwait(false);
-                MasterKey.FromSecret(existing);
-                Interaction.WriteLine($"The master key '{name}' already exists (version {existing.Version}) in {secrets.Description}; nothing changed.");
+                Interaction.WriteLine($"The master key '{name}' already exists (version {version}) in {where}; nothing changed.");
                 return ExitCodes.Ok;
             }
-            catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
-            {
-                // Not there yet: create it below.
-            }
 
-            var created = await secrets.SetSecretAsync(name, MasterKey.GenerateSecretValue(), cancellationToken).ConfigureAwait(false);
-            Interaction.WriteLine($"Created the master key '{name}' (version {created.Version}) in {secrets.Description}.");
+            Interaction.WriteLine($"Created the master key '{name}' (version {version}) in {where}.");
             Interaction.WriteNote("Keep a copy of it somewhere safe and separate from the backups: without it no backup can be decrypted.");
             return ExitCodes.Ok;
         }

@@ -55,16 +55,16 @@ internal abstract class SbkCommand : Command
 
     private static async Task RecordAsync(CliContext context, string action, string? target, string outcome)
     {
-        Diagnostics.AuditLog log;
+        Audit.AuditLog log;
         try
         {
-            log = context.Get<Diagnostics.AuditLog>();
+            log = context.Get<Audit.AuditLog>();
         }
         catch (Errors.SbkException)
         {
             return; // No usable store (the configuration is what failed): nothing to write to.
         }
 
-        await log.RecordAsync(new Diagnostics.AuditEntry(DateTimeOffset.UtcNow, "cli", $"{Environment.UserName}@{Environment.MachineName}", action, target, outcome, null)).ConfigureAwait(false);
+        await log.RecordAsync(new Audit.AuditEntry(DateTimeOffset.UtcNow, "cli", $"{Environment.UserName}@{Environment.MachineName}", action, target, outcome, null)).ConfigureAwait(false);
     }
 }

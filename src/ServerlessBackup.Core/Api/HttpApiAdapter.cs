@@ -25,7 +25,8 @@ public static class HttpApiAdapter
         }
 
         var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        var query = request.Query.ToDictionary(q => q.Key, q => q.Value.FirstOrDefault() ?? string.Empty, StringComparer.Ordinal);
+        // A parameter given twice keeps both values ("a,b"), so it is refused as the value it is rather than read as one of them.
+        var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
         var path = request.PathBase.Add(request.Path).Value ?? "/";
         return new ApiRequest(request.Method, path, query, headers, buffer.ToArray(), request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown");
     }

@@ -5,11 +5,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ServerlessBackup.Audit;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Drills;
-using ServerlessBackup.Hosting;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Operations;
 using ServerlessBackup.Restore;
@@ -46,7 +46,7 @@ public sealed partial class SbkApi
     private readonly ILogger logger;
 
     /// <summary>Creates the API over the engine's services.</summary>
-    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, DrillEngine drills, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null, SbkHostOptions? host = null, AuditLog? audit = null)
+    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, DrillEngine drills, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null, AuditLog? audit = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backups);
@@ -61,11 +61,10 @@ public sealed partial class SbkApi
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
         authenticator = new ApiAuthenticator(options.Api, secrets, this.time, backups.Store, backups.Signer);
         this.audit = audit ?? new AuditLog(backups.Store, backups.Signer, this.time);
-        Host = host?.HostName == "functions" ? "functions" : "serve";
     }
 
-    /// <summary>Who serves the API, for the audit log: serve or functions.</summary>
-    private string Host { get; }
+    /// <summary>Who serves the API, for the audit log: serve (the default) or functions; set when the host composes it.</summary>
+    public string Host { get; set; } = "serve";
 
     /// <summary>Forgets shared reads (listings, health), e.g. when an operation of this process ended.</summary>
     public void InvalidateReads() => reads.Clear();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Compression;
 using ServerlessBackup.Crypto;
+using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Dump;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Secrets;
@@ -21,6 +22,11 @@ public sealed partial class BackupEngine
     /// nothing is listed: there is no manifest, and a committed archive without one is removed.
     /// </summary>
     /// <exception cref="SbkException">With a message naming the database and the next step.</exception>
+    /// <remarks>
+    /// The one way a backup is taken, whoever asks (the command line, run-due, the API, the
+    /// emergency backup before a restore): every attempt is recorded beside the backups (status
+    /// reads it), and a failure is logged with <c>[sbk.backup-failed]</c> and announced to the team.
+    /// </remarks>
     /// <exception cref="CancelledException">Cancelled: pg_dump was stopped and nothing was stored.</exception>
     public Task<Manifest> BackupAsync(string database, string? label = null, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CancelledException.SayingAsync(BackupAsync(database, label, progress, null, cancellationToken),
@@ -39,14 +45,66 @@ public sealed partial class BackupEngine
                 $"A backup, restore or swap of database '{database}' is already running (its lock in {store.Description} is held). Wait for it to finish and try again; a lock left by a killed process expires within a minute.", isTransient: true);
     }
 
-    /// <summary>A backup under a lock the caller already holds (a restore's emergency backup), or its own.</summary>
+    /// <summary>A backup under a lock the caller already holds (a restore's emergency backup), or its own; recorded and announced.</summary>
     internal async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
     {
         var entry = ResolveDatabase(database);
         if (label is not null && !IsValidLabel(label))
         {
-            throw new SbkException(SbkErrorKind.Configuration, $"The label '{Sanitize(label)}' is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            // A mistyped request, not a failed backup: nothing is recorded and nobody is paged.
+            throw new SbkException(SbkErrorKind.Configuration, $"The label '{Sanitize(label)}' is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit. Nothing was backed up.");
         }
+
+        try
+        {
+            var manifest = await TakeBackupAsync(database, entry, label, progress, heldLock, cancellationToken).ConfigureAwait(false);
+            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), true, manifest.BackupId, null)).ConfigureAwait(false);
+            return manifest;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && ex is not SbkException { Kind: SbkErrorKind.AlreadyRunning })
+        {
+            // Every failure counts, not only the engine's own: status must say FAILING after an I/O error too.
+            var kind = ex is SbkException sbk ? sbk.Kind.ToString() : "Failed";
+            // The marker is what the deployment's "backup failed" alert searches for (infra/modules/monitoring.bicep).
+            logger.LogError("[sbk.backup-failed] Backup of {Database} failed ({Kind}): {Message}", database, kind, SecretRedactor.Redact(ex.Message));
+            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), false, null, kind)).ConfigureAwait(false);
+            if (notifier is not null)
+            {
+                await notifier.NotifyAsync(new Notify.Notification("backup-failed", database, $"Backup of '{database}' failed",
+                    SecretRedactor.Redact(ex is SbkException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}"), $"sbk backup {database}", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The newest attempt to back up <paramref name="database"/>, when its record authenticates (a forged "succeeded" or "failed" steers nothing).</summary>
+    public async Task<BackupAttempt?> ReadLastAttemptAsync(string database, CancellationToken cancellationToken = default)
+    {
+        var read = await store.ReadSignedJsonAsync<BackupAttempt>(Signer, BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false);
+        if (read.Problem is { } problem)
+        {
+            logger.LogWarning("[sbk.untrusted-object] {Problem}", problem);
+        }
+
+        return read.Trusted ? read.Value : null;
+    }
+
+    private async Task RecordAttemptAsync(string database, BackupAttempt attempt)
+    {
+        try
+        {
+            await store.WriteSignedJsonAsync(Signer, BackupLayout.LastAttempt(database), attempt, overwrite: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SbkException or IOException)
+        {
+            // The backup's own outcome is what the caller needs; a store that refuses this small write will say so again.
+            logger.LogWarning("Could not record the backup attempt of {Database}: {Message}", database, SecretRedactor.Redact(ex.Message));
+        }
+    }
+
+    private async Task<Manifest> TakeBackupAsync(string database, DatabaseOptions entry, string? label, IProgress<BackupProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
+    {
 
         var clock = Stopwatch.StartNew();
         void Report(BackupPhase phase, long source, long stored) => progress?.Report(new BackupProgress(phase, source, stored, clock.Elapsed));

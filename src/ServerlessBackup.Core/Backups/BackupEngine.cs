@@ -22,9 +22,10 @@ public sealed partial class BackupEngine
     private readonly MasterKeyProvider keys;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    private readonly Notify.Notifier? notifier;
 
-    /// <summary>Creates the engine.</summary>
-    public BackupEngine(SbkOptions options, IObjectStore store, ISecretStore secrets, TimeProvider? time = null, ILogger<BackupEngine>? logger = null)
+    /// <summary>Creates the engine; <paramref name="notifier"/> tells the team when a backup fails (none: nobody is told).</summary>
+    public BackupEngine(SbkOptions options, IObjectStore store, ISecretStore secrets, TimeProvider? time = null, ILogger<BackupEngine>? logger = null, Notify.Notifier? notifier = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -36,6 +37,7 @@ public sealed partial class BackupEngine
         Signer = new StateSigner(keys);
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
+        this.notifier = notifier;
     }
 
     /// <summary>The store backups go to.</summary>
@@ -43,6 +45,9 @@ public sealed partial class BackupEngine
 
     /// <summary>Authenticates the store's state objects under the master key.</summary>
     public StateSigner Signer { get; }
+
+    /// <summary>The master key: its current version, old versions for old backups, creation and rotation.</summary>
+    public MasterKeyProvider Keys => keys;
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex LabelPattern();

@@ -120,7 +120,7 @@ public static partial class CatalogValidator
 
         foreach (var (where, schedule) in new[] { ("RunDueSchedule", options.RunDueSchedule), ("MaintenanceSchedule", options.MaintenanceSchedule), ("DrillSchedule", options.DrillSchedule) })
         {
-            if (!Schedules.CronSchedule.TryParse(schedule, out _, out var why))
+            if (!CronSchedule.TryParse(schedule, out _, out var why))
             {
                 problems.Add($"{where}: {why}");
             }
@@ -159,7 +159,7 @@ public static partial class CatalogValidator
 
         foreach (var (name, database) in options.Databases)
         {
-            if (database.Schedule is { } schedule && !Schedules.CronSchedule.TryParse(schedule, out _, out var why))
+            if (database.Schedule is { } schedule && !CronSchedule.TryParse(schedule, out _, out var why))
             {
                 problems.Add($"Databases:{name}:Schedule: {why}");
             }

@@ -37,4 +37,25 @@ public sealed class DatabaseOptions
     /// file. Drills use it so that the time they measure is the one a real restore would take.
     /// </summary>
     public int RestoreJobs { get; set; } = 1;
+
+    /// <summary>The time zone its schedule and retention periods are read in (UTC when none is configured).</summary>
+    public TimeZoneInfo Zone() => TimeZone is { } id ? TimeZoneInfo.FindSystemTimeZoneById(id) : TimeZoneInfo.Utc;
+
+    /// <summary>The recovery point objective in hours: configured, else the longest gap between scheduled backups plus an hour, else 25.</summary>
+    public double RpoHours(DateTimeOffset now)
+    {
+        if (Objectives.RpoHours is { } configured)
+        {
+            return configured;
+        }
+
+        if (Schedule is null)
+        {
+            return 25;
+        }
+
+        var occurrences = CronSchedule.Parse(Schedule).Occurrences(now, now.AddDays(400), Zone(), limit: 500).ToList();
+        var gaps = occurrences.Zip(occurrences.Skip(1), (a, b) => (b - a).TotalHours).ToList();
+        return (gaps.Count > 0 ? gaps.Max() : 24) + 1;
+    }
 }

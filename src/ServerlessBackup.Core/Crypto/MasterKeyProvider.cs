@@ -74,6 +74,34 @@ public sealed class MasterKeyProvider
         return key;
     }
 
+    /// <summary>Creates the master key (32 random bytes) unless it exists; returns its version and whether it was created now.</summary>
+    public async Task<(string Version, bool Created)> EnsureAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var existing = await secrets.GetSecretAsync(currentName, null, cancellationToken).ConfigureAwait(false);
+            MasterKey.FromSecret(existing);
+            return (existing.Version, false);
+        }
+        catch (SbkException ex) when (ex.Kind == SbkErrorKind.NotFound)
+        {
+            var created = await secrets.SetSecretAsync(currentName, MasterKey.GenerateSecretValue(), cancellationToken).ConfigureAwait(false);
+            return (created.Version, true);
+        }
+    }
+
+    /// <summary>
+    /// Adds a new version of the master key and makes it current: new backups wrap their keys with
+    /// it; older ones keep naming the version that wrapped them. Returns the previous and the new version.
+    /// </summary>
+    /// <exception cref="SbkException">Configuration: there is no valid current key to rotate from (create one with 'sbk keys init').</exception>
+    public async Task<(string Previous, string Current)> RotateAsync(CancellationToken cancellationToken = default)
+    {
+        var current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var created = await secrets.SetSecretAsync(currentName, MasterKey.GenerateSecretValue(), cancellationToken).ConfigureAwait(false);
+        return (current.Version, created.Version);
+    }
+
     /// <summary>The key of that name given in the environment (a local secret store's <c>SBK_SECRET_…</c> variable), if any.</summary>
     private async Task<SecretValue?> FromEnvironmentAsync(string name, CancellationToken cancellationToken)
     {

@@ -19,7 +19,6 @@ public sealed class StateSigner
     private readonly MasterKeyProvider keys;
     private readonly ConcurrentDictionary<(string, string), byte[]> macKeys = new();
 
-    /// <summary>Creates the signer over the master key provider.</summary>
     public StateSigner(MasterKeyProvider keys)
     {
         ArgumentNullException.ThrowIfNull(keys);

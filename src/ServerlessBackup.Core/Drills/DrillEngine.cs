@@ -8,7 +8,6 @@ using ServerlessBackup.Catalog;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Notify;
 using ServerlessBackup.Restore;
-using ServerlessBackup.Schedules;
 using ServerlessBackup.Verify;
 using ServerlessBackup.Workflows;
 
@@ -33,7 +32,6 @@ public sealed class DrillEngine
     private readonly TimeProvider time;
     private readonly ILoggerFactory? loggers;
 
-    /// <summary>Creates the engine.</summary>
     public DrillEngine(SbkOptions options, BackupEngine backups, RestoreEngine restores, Notifier notifier, TimeProvider? time = null, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -69,7 +67,7 @@ public sealed class DrillEngine
         var targets = names.Distinct(StringComparer.Ordinal).Select(name =>
         {
             var entry = backups.ResolveDatabase(name);
-            return new DrillTarget(name, "latest", Scheduler.RpoHours(entry, now), entry.Objectives.RtoHours);
+            return new DrillTarget(name, "latest", entry.RpoHours(now), entry.Objectives.RtoHours);
         }).ToList();
         return new DrillInput(NewDrillId(), targets, maxParallel, (deadline ?? TimeSpan.FromHours(4)).TotalSeconds, level);
     }

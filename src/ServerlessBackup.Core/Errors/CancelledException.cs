@@ -6,7 +6,6 @@ namespace ServerlessBackup.Errors;
 /// </summary>
 public sealed class CancelledException : OperationCanceledException
 {
-    /// <summary>Creates it.</summary>
     public CancelledException(string whatWasUndone, OperationCanceledException cause)
         : base(whatWasUndone, cause, cause?.CancellationToken ?? default)
     {
@@ -26,18 +25,15 @@ public sealed class CancelledException : OperationCanceledException
         }
     }
 
-    /// <summary>Creates it.</summary>
     public CancelledException()
     {
     }
 
-    /// <summary>Creates it.</summary>
     public CancelledException(string message)
         : base(message)
     {
     }
 
-    /// <summary>Creates it.</summary>
     public CancelledException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -6,7 +6,6 @@ namespace ServerlessBackup.Errors;
 /// </summary>
 public class SbkException : Exception
 {
-    /// <summary>Creates the exception.</summary>
     /// <param name="kind">The kind of failure.</param>
     /// <param name="message">A full sentence naming the database or backup and the next step.</param>
     /// <param name="isTransient">Whether trying again later may succeed (the retry layer reads this).</param>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using ServerlessBackup.Api;
+using ServerlessBackup.Audit;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Diagnostics;
@@ -64,7 +65,12 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<OperationNotices>();
         services.TryAddSingleton<OperationActivities>();
         services.TryAddSingleton(sp => new AuditLog(sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<BackupEngine>().Signer, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AuditLog>>()));
-        services.TryAddSingleton<SbkApi>();
+        services.TryAddSingleton(sp =>
+        {
+            var api = ActivatorUtilities.CreateInstance<SbkApi>(sp);
+            api.Host = host.HostName == "functions" ? "functions" : "serve";
+            return api;
+        });
         return services;
     }
 

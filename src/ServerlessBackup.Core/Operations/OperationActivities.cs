@@ -15,7 +15,6 @@ public sealed class OperationActivities
     private readonly OperationNotices notices;
     private readonly TimeProvider time;
 
-    /// <summary>Creates the activities.</summary>
     public OperationActivities(OperationExecutor executor, OperationStore records, OperationNotices notices, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(executor);

@@ -20,18 +20,18 @@ namespace ServerlessBackup.Operations;
 public sealed class OperationExecutor
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-    private readonly Scheduler scheduler;
+    private readonly BackupEngine backups;
     private readonly RestoreEngine restores;
     private readonly DrillEngine drills;
     private readonly ILogger logger;
 
     /// <summary>Creates the executor over the engine's services.</summary>
-    public OperationExecutor(Scheduler scheduler, RestoreEngine restores, DrillEngine drills, ILogger<OperationExecutor>? logger = null)
+    public OperationExecutor(BackupEngine backups, RestoreEngine restores, DrillEngine drills, ILogger<OperationExecutor>? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentNullException.ThrowIfNull(backups);
         ArgumentNullException.ThrowIfNull(restores);
         ArgumentNullException.ThrowIfNull(drills);
-        this.scheduler = scheduler;
+        this.backups = backups;
         this.restores = restores;
         this.drills = drills;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -46,7 +46,7 @@ public sealed class OperationExecutor
         {
             object result = record.Kind switch
             {
-                OperationKinds.Backup => Summarize(await scheduler.BackupAsync(record.Database, record.Label, progress, cancellationToken).ConfigureAwait(false)),
+                OperationKinds.Backup => Summarize(await backups.BackupAsync(record.Database, record.Label, progress, cancellationToken).ConfigureAwait(false)),
                 OperationKinds.Restore => Summarize(await restores.RestoreAsync(new RestoreRequest
                 {
                     Database = record.Database,

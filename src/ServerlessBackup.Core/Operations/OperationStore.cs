@@ -25,7 +25,6 @@ public sealed class OperationStore
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    /// <summary>Creates the store view.</summary>
     public OperationStore(IObjectStore store, BackupEngine backups, TimeProvider? time = null, ILogger<OperationStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);

@@ -23,7 +23,6 @@ public sealed partial class RestoreEngine
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    /// <summary>Creates the engine.</summary>
     public RestoreEngine(SbkOptions options, BackupEngine backups, ISecretStore secrets, TimeProvider? time = null, ILogger<RestoreEngine>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -1,3 +1,5 @@
+using ServerlessBackup.Verify;
+
 namespace ServerlessBackup.Restore;
 
 /// <summary>The outcome of a successful restore.</summary>

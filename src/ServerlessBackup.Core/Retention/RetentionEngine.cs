@@ -5,7 +5,6 @@ using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Notify;
-using ServerlessBackup.Schedules;
 using ServerlessBackup.Storage;
 
 namespace ServerlessBackup.Retention;
@@ -24,7 +23,6 @@ public sealed class RetentionEngine
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    /// <summary>Creates the engine.</summary>
     public RetentionEngine(SbkOptions options, BackupEngine backups, Notifier notifier, TimeProvider? time = null, ILogger<RetentionEngine>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -67,7 +65,7 @@ public sealed class RetentionEngine
 
         var decisions = rules is null
             ? candidates.Select(c => new RetentionDecision(c.BackupId, c.At, c.Label, true, "no retention rules for this database (everything is kept)")).ToList()
-            : RetentionPolicy.Evaluate(candidates, rules, now, Scheduler.ZoneOf(entry));
+            : RetentionPolicy.Evaluate(candidates, rules, now, entry.Zone());
 
         // What the store itself protects (a legal hold, an immutability period) is never attempted: the store would refuse it anyway.
         decisions = decisions.Select(d => d.Keep || Protection(objects.GetValueOrDefault(d.BackupId), now) is not { } why ? d : d with { Keep = true, Rule = why }).ToList();

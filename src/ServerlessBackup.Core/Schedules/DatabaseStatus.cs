@@ -1,3 +1,4 @@
+using ServerlessBackup.Backups;
 using ServerlessBackup.Verify;
 
 namespace ServerlessBackup.Schedules;

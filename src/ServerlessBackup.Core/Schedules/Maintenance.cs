@@ -22,7 +22,6 @@ public sealed class Maintenance
     private readonly Scheduler scheduler;
     private readonly ILogger logger;
 
-    /// <summary>Creates the job.</summary>
     public Maintenance(SbkOptions options, RetentionEngine retention, RestoreEngine restores, Scheduler scheduler, ILogger<Maintenance>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);

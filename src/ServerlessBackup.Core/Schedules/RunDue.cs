@@ -24,7 +24,6 @@ public sealed class RunDue
     private readonly ILoggerFactory loggers;
     private readonly ILogger logger;
 
-    /// <summary>Creates the service.</summary>
     public RunDue(SbkOptions options, Scheduler scheduler, BackupEngine backups, TimeProvider? time = null, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -86,7 +85,7 @@ public sealed class RunDue
                 return new RunDueResult(input.Database, "skipped", $"backup {newest.BackupId} started after it was found due", newest.BackupId, null, 0);
             }
 
-            var manifest = await scheduler.BackupAsync(input.Database, null, null, cancellationToken).ConfigureAwait(false);
+            var manifest = await backups.BackupAsync(input.Database, null, null, cancellationToken).ConfigureAwait(false);
             return new RunDueResult(input.Database, "backed-up", input.Reason, manifest.BackupId, null, Math.Round(clock.Elapsed.TotalSeconds, 1));
         }
         catch (SbkException ex) when (ex.Kind == SbkErrorKind.AlreadyRunning)

@@ -11,9 +11,10 @@ using ServerlessBackup.Storage;
 namespace ServerlessBackup.Schedules;
 
 /// <summary>
-/// The catalog that runs itself: which databases are due, backing one up with its side effects
-/// (the attempt recorded, the team notified of a failure), and each database's freshness against
-/// its recovery point objective. <see cref="RunDue"/> backs up every due database.
+/// The catalog that runs itself: which databases are due, and each database's freshness against
+/// its recovery point objective (from its backups and its last attempt, which
+/// <see cref="BackupEngine.BackupAsync(string, string?, IProgress{BackupProgress}?, CancellationToken)"/>
+/// records). <see cref="RunDue"/> backs up every due database.
 /// </summary>
 public sealed class Scheduler
 {
@@ -23,7 +24,6 @@ public sealed class Scheduler
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    /// <summary>Creates the scheduler.</summary>
     public Scheduler(SbkOptions options, BackupEngine backups, Notifier notifier, TimeProvider? time = null, ILogger<Scheduler>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -34,32 +34,6 @@ public sealed class Scheduler
         this.notifier = notifier;
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
-    }
-
-    /// <summary>The database's time zone (UTC when none is configured).</summary>
-    public static TimeZoneInfo ZoneOf(DatabaseOptions database)
-    {
-        ArgumentNullException.ThrowIfNull(database);
-        return database.TimeZone is { } id ? TimeZoneInfo.FindSystemTimeZoneById(id) : TimeZoneInfo.Utc;
-    }
-
-    /// <summary>The recovery point objective in hours: configured, else the longest gap between scheduled backups plus an hour, else 25.</summary>
-    public static double RpoHours(DatabaseOptions database, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(database);
-        if (database.Objectives.RpoHours is { } configured)
-        {
-            return configured;
-        }
-
-        if (database.Schedule is null)
-        {
-            return 25;
-        }
-
-        var occurrences = CronSchedule.Parse(database.Schedule).Occurrences(now, now.AddDays(400), ZoneOf(database), limit: 500).ToList();
-        var gaps = occurrences.Zip(occurrences.Skip(1), (a, b) => (b - a).TotalHours).ToList();
-        return (gaps.Count > 0 ? gaps.Max() : 24) + 1;
     }
 
     /// <summary>
@@ -100,39 +74,8 @@ public sealed class Scheduler
         var now = time.GetUtcNow();
         var newest = await NewestBackupsAsync(cancellationToken).ConfigureAwait(false);
         return options.Databases.OrderBy(d => d.Key, StringComparer.Ordinal)
-            .Select(d => EvaluateDue(d.Key, d.Value.Schedule is { } s ? CronSchedule.Parse(s) : null, ZoneOf(d.Value), newest.GetValueOrDefault(d.Key)?.StartedAt, now))
+            .Select(d => EvaluateDue(d.Key, d.Value.Schedule is { } s ? CronSchedule.Parse(s) : null, d.Value.Zone(), newest.GetValueOrDefault(d.Key)?.StartedAt, now))
             .ToList();
-    }
-
-    /// <summary>
-    /// Backs up one database like <see cref="BackupEngine.BackupAsync(string, string?, IProgress{BackupProgress}?, CancellationToken)"/>, and also records the
-    /// attempt (status reads it) and notifies the team when it fails.
-    /// </summary>
-    public async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, CancellationToken cancellationToken = default)
-    {
-        if (label is not null && !BackupEngine.IsValidLabel(label))
-        {
-            // A mistyped request, not a failed backup: nothing is recorded and nobody is paged.
-            throw new SbkException(SbkErrorKind.Configuration, $"The label '{BackupEngine.Sanitize(label)}' is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit. Nothing was backed up.");
-        }
-
-        try
-        {
-            var manifest = await backups.BackupAsync(database, label, progress, cancellationToken).ConfigureAwait(false);
-            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), true, manifest.BackupId, null)).ConfigureAwait(false);
-            return manifest;
-        }
-        catch (Exception ex) when (options.Databases.ContainsKey(database) && ex is not OperationCanceledException && !(ex is SbkException { Kind: SbkErrorKind.AlreadyRunning }))
-        {
-            // Every failure counts, not only the engine's own: status must say FAILING after an I/O error too.
-            var kind = ex is SbkException sbk ? sbk.Kind.ToString() : "Failed";
-            // The marker is what the deployment's "backup failed" alert searches for (infra/modules/monitoring.bicep).
-            logger.LogError("[sbk.backup-failed] Backup of {Database} failed ({Kind}): {Message}", database, kind, SecretRedactor.Redact(ex.Message));
-            await RecordAttemptAsync(database, new BackupAttempt(time.GetUtcNow(), false, null, kind)).ConfigureAwait(false);
-            await notifier.NotifyAsync(new Notification("backup-failed", database, $"Backup of '{database}' failed",
-                SecretRedactor.Redact(ex is SbkException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}"), $"sbk backup {database}", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
     }
 
     /// <summary>Every catalogued database's freshness.</summary>
@@ -143,16 +86,16 @@ public sealed class Scheduler
         var result = new List<DatabaseStatus>();
         var attempts = new System.Collections.Concurrent.ConcurrentDictionary<string, BackupAttempt?>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(options.Databases.Keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (name, ct) => attempts[name] = await ReadAttemptAsync(name, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (name, ct) => attempts[name] = await backups.ReadLastAttemptAsync(name, ct).ConfigureAwait(false)).ConfigureAwait(false);
         foreach (var (name, database) in options.Databases.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
             var mine = all.Where(b => b.Database == name).ToList();
             var last = mine.FirstOrDefault();
             var verified = mine.FirstOrDefault(b => b.Verified is not null);
             var attempt = attempts.GetValueOrDefault(name);
-            var rpo = RpoHours(database, now);
+            var rpo = database.RpoHours(now);
             var age = last is null ? (double?)null : Math.Round((now - last.StartedAt).TotalHours, 2);
-            var next = database.Schedule is { } s ? CronSchedule.Parse(s).Next(now, ZoneOf(database)) : null;
+            var next = database.Schedule is { } s ? CronSchedule.Parse(s).Next(now, database.Zone()) : null;
             FreshnessState state;
             string summary;
             if (attempt is { Succeeded: false } failed && (last is null || failed.At > last.StartedAt))
@@ -206,31 +149,6 @@ public sealed class Scheduler
         }
 
         return newest;
-    }
-
-    private async Task RecordAttemptAsync(string database, BackupAttempt attempt)
-    {
-        try
-        {
-            await backups.Store.WriteSignedJsonAsync(backups.Signer, BackupLayout.LastAttempt(database), attempt, overwrite: true, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
-        {
-            // The backup's own outcome is what the caller needs; a store that refuses this small write will say so again.
-            logger.LogWarning("Could not record the backup attempt of {Database}: {Message}", database, SecretRedactor.Redact(ex.Message));
-        }
-    }
-
-    /// <summary>The last attempt's record, when it authenticates (a forged "succeeded" or "failed" steers nothing).</summary>
-    private async Task<BackupAttempt?> ReadAttemptAsync(string database, CancellationToken cancellationToken)
-    {
-        var read = await backups.Store.ReadSignedJsonAsync<BackupAttempt>(backups.Signer, BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false);
-        if (read.Problem is { } problem)
-        {
-            logger.LogWarning("[sbk.untrusted-object] {Problem}", problem);
-        }
-
-        return read.Trusted ? read.Value : null;
     }
 
     private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);

@@ -21,7 +21,6 @@ public sealed class KeyVaultSecretStore : ISecretStore
     private readonly TimeProvider time;
     private readonly ConcurrentDictionary<(string Name, string? Version), (SecretValue Value, DateTimeOffset Until)> cache = new();
 
-    /// <summary>Creates the store.</summary>
     /// <param name="vaultUri">The vault.</param>
     /// <param name="credential">How to sign in (DefaultAzureCredential in Azure).</param>
     /// <param name="options">Client options (retries, transport); default: the SDK's.</param>

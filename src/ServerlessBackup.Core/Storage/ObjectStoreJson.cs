@@ -10,29 +10,31 @@ internal static class ObjectStoreJson
     /// <summary>The object at <paramref name="key"/>, or default when it is missing or not valid JSON for <typeparamref name="T"/>.</summary>
     public static async Task<T?> ReadJsonAsync<T>(this IObjectStore store, string key, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var bytes = await store.ReadStateAsync(key, cancellationToken).ConfigureAwait(false);
+        try
         {
-            try
-            {
-                if (await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
-                {
-                    return default;
-                }
-
-                await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-                return await JsonSerializer.DeserializeAsync<T>(stream, Json, cancellationToken).ConfigureAwait(false);
-            }
-            catch (JsonException)
-            {
-                return default;
-            }
-            catch (Errors.SbkException ex) when ((ex.IsTransient || ex.Kind == Errors.SbkErrorKind.NotFound) && attempt < 5)
-            {
-                // State objects are replaced whole, often: one may change (or vanish and reappear) while being read.
-                await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
-            }
+            return bytes is null ? default : JsonSerializer.Deserialize<T>(bytes, Json);
+        }
+        catch (JsonException)
+        {
+            return default;
         }
     }
+
+    /// <summary>The bytes of a small state object, or null when there is none; retried through <see cref="Errors.Retries.StateReads"/> (it may be replaced while read).</summary>
+    internal static async Task<byte[]?> ReadStateAsync(this IObjectStore store, string key, CancellationToken cancellationToken) =>
+        await Errors.Retries.StateReads.ExecuteAsync(async token =>
+        {
+            if (await store.GetInfoAsync(key, token).ConfigureAwait(false) is null)
+            {
+                return null;
+            }
+
+            await using var stream = await store.OpenReadAsync(key, token).ConfigureAwait(false);
+            using var memory = new MemoryStream();
+            await stream.CopyToAsync(memory, token).ConfigureAwait(false);
+            return memory.ToArray();
+        }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Writes (or replaces) the object at <paramref name="key"/>.</summary>
     public static Task WriteJsonAsync<T>(this IObjectStore store, string key, T value, CancellationToken cancellationToken) =>

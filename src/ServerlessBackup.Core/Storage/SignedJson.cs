@@ -31,26 +31,10 @@ internal static class SignedJson
     /// <summary>Reads and authenticates the object at <paramref name="key"/>.</summary>
     public static async Task<SignedRead<T>> ReadSignedJsonAsync<T>(this IObjectStore store, StateSigner signer, string key, CancellationToken cancellationToken)
     {
-        byte[]? bytes = null;
-        for (var attempt = 1; bytes is null; attempt++)
+        var bytes = await store.ReadStateAsync(key, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
         {
-            try
-            {
-                if (await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
-                {
-                    return new SignedRead<T>(default, false, null);
-                }
-
-                await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-                using var memory = new MemoryStream();
-                await stream.CopyToAsync(memory, cancellationToken).ConfigureAwait(false);
-                bytes = memory.ToArray();
-            }
-            catch (Errors.SbkException ex) when ((ex.IsTransient || ex.Kind == Errors.SbkErrorKind.NotFound) && attempt < 5)
-            {
-                // State objects are replaced whole, often: one may change (or vanish and reappear) while being read.
-                await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
-            }
+            return new SignedRead<T>(default, false, null);
         }
 
         try

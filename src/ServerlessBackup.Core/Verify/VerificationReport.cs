@@ -1,5 +1,3 @@
-using ServerlessBackup.Restore;
-
 namespace ServerlessBackup.Verify;
 
 /// <summary>

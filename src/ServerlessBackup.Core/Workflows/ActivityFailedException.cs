@@ -16,7 +16,6 @@ public sealed class ActivityFailedException : Exception
     {
     }
 
-    /// <summary>Creates the exception with a cause.</summary>
     public ActivityFailedException(string message, Exception innerException)
         : base(message, innerException)
     {

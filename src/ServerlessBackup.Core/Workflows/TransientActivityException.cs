@@ -14,12 +14,10 @@ public sealed class TransientActivityException : Exception
     {
     }
 
-    /// <summary>Creates the exception.</summary>
     public TransientActivityException()
     {
     }
 
-    /// <summary>Creates the exception.</summary>
     public TransientActivityException(string message)
         : base(message)
     {

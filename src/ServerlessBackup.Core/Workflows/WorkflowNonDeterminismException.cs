@@ -3,18 +3,15 @@ namespace ServerlessBackup.Workflows;
 /// <summary>A replay made a different call than the recorded run: the workflow is not deterministic.</summary>
 public sealed class WorkflowNonDeterminismException : Exception
 {
-    /// <summary>Creates the exception.</summary>
     public WorkflowNonDeterminismException(string message)
         : base(message)
     {
     }
 
-    /// <summary>Creates the exception.</summary>
     public WorkflowNonDeterminismException()
     {
     }
 
-    /// <summary>Creates the exception.</summary>
     public WorkflowNonDeterminismException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -42,7 +42,8 @@ internal sealed class TestCatalog : IDisposable
         Options.Databases[name] = new DatabaseOptions { ConnectionStringSecret = secret, Census = census };
     }
 
-    public BackupEngine Engine(IObjectStore store) => new(Options, store, Secrets);
+    /// <summary>An engine over <paramref name="store"/> that tells the catalog's notification targets of failed backups, as the hosts' does.</summary>
+    public BackupEngine Engine(IObjectStore store) => new(Options, store, Secrets, notifier: new Notify.Notifier(Options.Notifications, Secrets));
 
     public RestoreEngine Restores(BackupEngine engine, TimeProvider? time = null) => new(Options, engine, Secrets, time);
 

@@ -1,6 +1,6 @@
-using ServerlessBackup.Operations;
+using ServerlessBackup.Drills;
 
-namespace ServerlessBackup.Drills;
+namespace ServerlessBackup.Operations;
 
 /// <summary>The drill a schedule starts: every catalogued database, with the defaults of <c>sbk drill</c>.</summary>
 public static class ScheduledDrill

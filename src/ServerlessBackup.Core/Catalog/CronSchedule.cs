@@ -1,7 +1,7 @@
 using Cronos;
 using ServerlessBackup.Errors;
 
-namespace ServerlessBackup.Schedules;
+namespace ServerlessBackup.Catalog;
 
 /// <summary>
 /// An NCRONTAB schedule as the Azure Functions timer reads it, evaluated by Cronos: six fields

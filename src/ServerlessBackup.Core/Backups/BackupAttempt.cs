@@ -1,4 +1,4 @@
-namespace ServerlessBackup.Schedules;
+namespace ServerlessBackup.Backups;
 
 /// <summary>The newest backup attempt of a database, stored in clear beside its backups (so it carries no message, only the kind of failure).</summary>
 /// <param name="At">When it ended.</param>

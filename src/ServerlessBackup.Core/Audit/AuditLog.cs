@@ -5,10 +5,11 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessBackup.Crypto;
+using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Storage;
 
-namespace ServerlessBackup.Diagnostics;
+namespace ServerlessBackup.Audit;
 
 /// <summary>
 /// Who did what, kept in the store under <c>_audit/yyyy/MM/dd/</c>, one signed object per entry:
@@ -30,7 +31,6 @@ public sealed class AuditLog
     private readonly ConcurrentDictionary<int, int> refused = new();
     private long refusedMinute;
 
-    /// <summary>Creates the log over the store.</summary>
     public AuditLog(IObjectStore store, StateSigner signer, TimeProvider? time = null, ILogger<AuditLog>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);

@@ -1,4 +1,4 @@
-namespace ServerlessBackup.Restore;
+namespace ServerlessBackup.Verify;
 
 /// <summary>
 /// Where the time of a restore or verification went, in seconds. In a streamed restore the
