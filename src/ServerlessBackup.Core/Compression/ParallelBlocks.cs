@@ -20,6 +20,8 @@ internal static class ParallelBlocks
         ArgumentNullException.ThrowIfNull(codec);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Buffers of this stream only, bounded: the shared pool would keep one per thread that ever held one.
+        var pool = ArrayPool<byte>.Create(Math.Max(blockSize, codec.MaxCompressedLength(blockSize)), 2 * maxInFlight + 2);
         var channel = Channel.CreateBounded<Task<Block>>(new BoundedChannelOptions(maxInFlight) { SingleReader = true, SingleWriter = true });
         long total = 0;
 
@@ -29,16 +31,16 @@ internal static class ParallelBlocks
             {
                 while (true)
                 {
-                    var input = ArrayPool<byte>.Shared.Rent(blockSize);
+                    var input = pool.Rent(blockSize);
                     var n = await source.ReadAtLeastAsync(input.AsMemory(0, blockSize), blockSize, throwOnEndOfStream: false, cts.Token).ConfigureAwait(false);
                     if (n == 0)
                     {
-                        ArrayPool<byte>.Shared.Return(input);
+                        pool.Return(input);
                         break;
                     }
 
                     total += n;
-                    var work = Task.Run(() => Compress(codec, input, n), cts.Token);
+                    var work = Task.Run(() => Compress(codec, pool, input, n), cts.Token);
                     await channel.Writer.WriteAsync(work, cts.Token).ConfigureAwait(false);
                     if (n < blockSize)
                     {
@@ -65,7 +67,7 @@ internal static class ParallelBlocks
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(block.Buffer);
+                    pool.Return(block.Buffer);
                 }
             }
         }
@@ -90,24 +92,24 @@ internal static class ParallelBlocks
         return total;
     }
 
-    private static Block Compress(IBlockCodec codec, byte[] input, int length)
+    private static Block Compress(IBlockCodec codec, ArrayPool<byte> pool, byte[] input, int length)
     {
         try
         {
-            var output = ArrayPool<byte>.Shared.Rent(codec.MaxCompressedLength(length));
+            var output = pool.Rent(codec.MaxCompressedLength(length));
             try
             {
                 return new Block(output, codec.Compress(input.AsSpan(0, length), output));
             }
             catch
             {
-                ArrayPool<byte>.Shared.Return(output);
+                pool.Return(output);
                 throw;
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(input);
+            pool.Return(input);
         }
     }
 

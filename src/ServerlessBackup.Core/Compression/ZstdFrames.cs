@@ -75,7 +75,7 @@ internal sealed class ZstdFrames : IBlockCodec, IDisposable
 
     /// <summary>Decompresses one frame of at most <see cref="MaxBlockLength"/> bytes into a pooled buffer; returns it and its length.</summary>
     /// <exception cref="InvalidDataException">Not a frame sbk wrote.</exception>
-    internal static (byte[] Buffer, int Length) Decompress(ReadOnlySpan<byte> frame)
+    internal static (byte[] Buffer, int Length) Decompress(ReadOnlySpan<byte> frame, ArrayPool<byte> pool)
     {
         var size = Decompressor.GetDecompressedSize(frame);
         if (size > MaxBlockLength)
@@ -83,7 +83,7 @@ internal sealed class ZstdFrames : IBlockCodec, IDisposable
             throw new InvalidDataException($"A zstd frame declares {size} bytes, more than a block holds.");
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)size));
+        var buffer = pool.Rent(Math.Max(1, (int)size));
         try
         {
             var written = (decompressor ??= new Decompressor()).Unwrap(frame, buffer);
@@ -96,12 +96,12 @@ internal sealed class ZstdFrames : IBlockCodec, IDisposable
         }
         catch (ZstdException ex)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            pool.Return(buffer);
             throw new InvalidDataException("A zstd frame does not decompress: " + ex.Message, ex);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            pool.Return(buffer);
             throw;
         }
     }

@@ -17,6 +17,9 @@ internal sealed class ZstdFramesReader : Stream
     private readonly Channel<Task<(byte[] Buffer, int Length)>> frames;
     private readonly CancellationTokenSource stop = new();
     private readonly Task producer;
+
+    // This reader's frames and blocks only, bounded; a block larger than the pool's largest (an unusual frame) is simply allocated.
+    private readonly ArrayPool<byte> pool;
     private ExceptionDispatchInfo? failure;
     private byte[]? current;
     private int offset;
@@ -26,6 +29,7 @@ internal sealed class ZstdFramesReader : Stream
     public ZstdFramesReader(Stream source, int maxInFlight)
     {
         this.source = source;
+        pool = ArrayPool<byte>.Create(2 * ParallelBlocks.DefaultBlockSize, 2 * Math.Max(1, maxInFlight) + 2);
         frames = Channel.CreateBounded<Task<(byte[], int)>>(new BoundedChannelOptions(Math.Max(1, maxInFlight)) { SingleReader = true, SingleWriter = true });
         producer = Task.Run(ProduceAsync);
     }
@@ -64,17 +68,17 @@ internal sealed class ZstdFramesReader : Stream
                     throw new InvalidDataException($"A zstd frame is {size} bytes long, more than a block may be.");
                 }
 
-                var frame = ArrayPool<byte>.Shared.Rent((int)size);
+                var frame = pool.Rent((int)size);
                 await source.ReadExactlyAsync(frame.AsMemory(0, (int)size), stop.Token).ConfigureAwait(false);
                 var work = Task.Run(() =>
                 {
                     try
                     {
-                        return ZstdFrames.Decompress(frame.AsSpan(0, (int)size));
+                        return ZstdFrames.Decompress(frame.AsSpan(0, (int)size), pool);
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(frame);
+                        pool.Return(frame);
                     }
                 });
                 await frames.Writer.WriteAsync(work, stop.Token).ConfigureAwait(false);
@@ -100,7 +104,7 @@ internal sealed class ZstdFramesReader : Stream
         {
             if (current is not null)
             {
-                ArrayPool<byte>.Shared.Return(current);
+                pool.Return(current);
                 current = null;
             }
 
@@ -161,12 +165,12 @@ internal sealed class ZstdFramesReader : Stream
             // Frames decompressed but never read go back to the pool once done.
             while (frames.Reader.TryRead(out var pending))
             {
-                pending.ContinueWith(t => ArrayPool<byte>.Shared.Return(t.Result.Buffer), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                pending.ContinueWith(t => pool.Return(t.Result.Buffer), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             }
 
             if (current is not null)
             {
-                ArrayPool<byte>.Shared.Return(current);
+                pool.Return(current);
                 current = null;
             }
 

@@ -30,6 +30,9 @@ public sealed class AzureBlobObjectStore : IObjectStore
     /// <summary>Creates the store over a container client (made from a connection string, or a URI and a credential).</summary>
     public AzureBlobObjectStore(BlobContainerClient container, AzureBlobStoreOptions? options = null, TimeProvider? time = null)
     {
+        var settings = options ?? new AzureBlobStoreOptions();
+        // Blocks and ranges come from a pool of their own, bounded: the shared pool would keep one per thread that ever held one.
+        Buffers = ArrayPool<byte>.Create(Math.Max(settings.BlockSize, settings.DownloadRangeSize), 2 * (settings.MaxConcurrency + 2));
         ArgumentNullException.ThrowIfNull(container);
         this.container = container;
         this.options = options ?? new AzureBlobStoreOptions();
@@ -37,6 +40,9 @@ public sealed class AzureBlobObjectStore : IObjectStore
         // Never the query string: a SAS must not reach a message.
         Description = $"the Azure Blob container {container.Uri.GetLeftPart(UriPartial.Path)}";
     }
+
+    /// <summary>Where this store's block and range buffers come from.</summary>
+    internal ArrayPool<byte> Buffers { get; }
 
     /// <inheritdoc />
     public string Description { get; }
@@ -347,7 +353,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
             ObjectDisposedException.ThrowIf(done, this);
             while (!buffer.IsEmpty)
             {
-                current ??= ArrayPool<byte>.Shared.Rent(blockSize);
+                current ??= store.Buffers.Rent(blockSize);
                 var take = Math.Min(buffer.Length, blockSize - filled);
                 buffer[..take].CopyTo(current.AsMemory(filled));
                 filled += take;
@@ -427,7 +433,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(block);
+                    store.Buffers.Return(block);
                     slots.Release();
                 }
             }, CancellationToken.None));
@@ -452,7 +458,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
 
             if (current is not null)
             {
-                ArrayPool<byte>.Shared.Return(current);
+                store.Buffers.Return(current);
                 current = null;
             }
 
@@ -522,7 +528,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
             {
                 if (buffer is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    store.Buffers.Return(buffer);
                     buffer = null;
                 }
 
@@ -552,7 +558,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
 
         private Task<(byte[] Buffer, int Length)> DownloadAsync(long offset, int size, CancellationToken cancellationToken) => Task.Run(async () =>
         {
-            var target = ArrayPool<byte>.Shared.Rent(size);
+            var target = store.Buffers.Rent(size);
             try
             {
                 var read = await store.GuardAsync("read", key, async () =>
@@ -578,7 +584,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
             }
             catch
             {
-                ArrayPool<byte>.Shared.Return(target);
+                store.Buffers.Return(target);
                 throw;
             }
         }, cancellationToken);
@@ -602,13 +608,13 @@ public sealed class AzureBlobObjectStore : IObjectStore
                 foreach (var task in pending)
                 {
                     // Buffers of abandoned downloads go back to the pool when they finish.
-                    _ = task.ContinueWith(t => ArrayPool<byte>.Shared.Return(t.Result.Buffer), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                    _ = task.ContinueWith(t => store.Buffers.Return(t.Result.Buffer), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
                 }
 
                 pending.Clear();
                 if (buffer is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    store.Buffers.Return(buffer);
                     buffer = null;
                 }
 
