@@ -240,16 +240,23 @@ public abstract class ApiSuite
         Assert.Contains("`shop`: OK", statusBody.GetProperty("text").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_restore_into_a_real_database_waits_for_a_second_caller_to_approve_it()
+    /// <summary>A server whose catalog also holds "prod" (a table 'precious' with one row), with one backup of shop taken.</summary>
+    private async Task<Server> StartWithProdAsync(TestDatabase prod)
     {
-        await using var prod = await TestDatabase.CreateAsync("prod");
         await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)");
-        await using var s = await StartAsync();
+        var s = await StartAsync();
         await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
         s.Options.Databases["prod"] = s.Catalog.Options.Databases["prod"];
         var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
         await s.PollAsync(backup.GetProperty("operationId").GetString()!);
+        return s;
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_real_database_waits_for_a_second_caller_to_approve_it()
+    {
+        await using var prod = await TestDatabase.CreateAsync("prod");
+        await using var s = await StartWithProdAsync(prod);
 
         Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", target = "prod" })).Status);
         var (status, pending, _) = await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = "latest", target = "prod", confirm = "prod" });
@@ -356,12 +363,7 @@ public abstract class ApiSuite
     public async Task A_forged_operation_record_awaiting_approval_cannot_be_approved_into_a_restore()
     {
         await using var prod = await TestDatabase.CreateAsync("prod");
-        await prod.ExecuteAsync("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)");
-        await using var s = await StartAsync();
-        await s.Catalog.AddDatabaseAsync("prod", prod.ConnectionUri);
-        s.Options.Databases["prod"] = s.Catalog.Options.Databases["prod"];
-        var (_, backup, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" });
-        await s.PollAsync(backup.GetProperty("operationId").GetString()!);
+        await using var s = await StartWithProdAsync(prod);
         // Mallory can write the storage account: she plants a restore into prod, "created by bob", awaiting approval.
         var id = "op-" + Backups.BackupId.New(DateTimeOffset.UtcNow);
         var now = DateTimeOffset.UtcNow;

@@ -6,23 +6,9 @@ namespace ServerlessBackup.Tests;
 
 public sealed class CliTests
 {
-    private static async Task<(int Exit, string Out, string Err)> SbkAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await SbkProgram.RunAsync(args, new Interaction(output, error, interactive: false));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> SbkAsync(params string[] args) => Sbk.RunAsync(args);
 
-    /// <summary>sbk as built in its own project (the test's output carries the ASP.NET Core framework's assemblies, not sbk's).</summary>
-    private static string SbkDll()
-    {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var root = testBin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var sbk = Path.Combine(root, "src", "ServerlessBackup.Cli", "bin", testBin.Parent!.Name, testBin.Name, "sbk.dll");
-        Assert.True(File.Exists(sbk), $"sbk is not built at {sbk}");
-        return sbk;
-    }
+    private static string SbkDll() => Sbk.Dll();
 
     [Theory]
     [InlineData("TERM")]
@@ -325,16 +311,7 @@ public sealed class CliTests
         INSERT INTO slow SELECT g FROM generate_series(1, 400) g;
         """;
 
-    private static Process StartSbk(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in (string[])[SbkDll(), .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
+    private static Process StartSbk(params string[] args) => Sbk.Start(null, null, args);
 
     /// <summary>Waits until pg_restore is loading the slow table into a database sbk made.</summary>
     private static async Task WaitForSlowCopyAsync(Process process, Task<string> errors)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
@@ -13,47 +12,6 @@ namespace ServerlessBackup.Tests;
 /// <summary>The defects of a store and a machine that real teams meet: concurrent writers, killed uploads, fresh containers, trailing newlines, an emergency key without its version.</summary>
 public sealed class HardeningTests
 {
-    private static async Task<(int Exit, string Out, string Err)> SbkAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await SbkProgram.RunAsync(args, new Interaction(output, error, interactive: false));
-        return (exit, output.ToString(), error.ToString());
-    }
-
-    private static string SbkDll()
-    {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var root = testBin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(root, "src", "ServerlessBackup.Cli", "bin", testBin.Parent!.Name, testBin.Name, "sbk.dll");
-    }
-
-    private static async Task<(int Exit, string Out, string Err)> SbkProcessAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, WorkingDirectory = workingDirectory };
-        foreach (var arg in (string[])[SbkDll(), .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("SBK_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await output, await error);
-    }
-
     [Fact]
     public async Task Concurrent_writers_of_the_local_secret_file_lose_no_version()
     {
@@ -92,7 +50,7 @@ public sealed class HardeningTests
         using var catalog = await new TestCatalog().WithMasterKeyAsync();
         var config = catalog.WriteConfig();
 
-        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => SbkProcessAsync(catalog.Directory, null, "keys", "rotate", "--config", config)));
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Sbk.RunProcessAsync(catalog.Directory, new Dictionary<string, string>(), "keys", "rotate", "--config", config)));
 
         Assert.All(runs, r => Assert.True(r.Exit == 0, r.Err));
         var versions = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(catalog.Directory, "secrets.json")))![catalog.Options.MasterKeySecret]!["versions"]!.AsObject();
@@ -119,8 +77,8 @@ public sealed class HardeningTests
         {
             File.Copy(Path.Combine(catalog.Directory, "store", "shop", backup.BackupId, "archive"), Path.Combine(empty, "archive"));
 
-            var good = await SbkProcessAsync(empty, new Dictionary<string, string> { ["SBK_SECRET_SBK_MASTER_KEY"] = key }, "decrypt", "--archive", "archive", "--out", "app.dump");
-            var wrong = await SbkProcessAsync(empty, new Dictionary<string, string> { ["SBK_SECRET_SBK_MASTER_KEY"] = Crypto.MasterKey.GenerateSecretValue() }, "decrypt", "--archive", "archive", "--out", "other.dump");
+            var good = await Sbk.RunProcessAsync(empty, new Dictionary<string, string> { ["SBK_SECRET_SBK_MASTER_KEY"] = key }, "decrypt", "--archive", "archive", "--out", "app.dump");
+            var wrong = await Sbk.RunProcessAsync(empty, new Dictionary<string, string> { ["SBK_SECRET_SBK_MASTER_KEY"] = Crypto.MasterKey.GenerateSecretValue() }, "decrypt", "--archive", "archive", "--out", "other.dump");
 
             Assert.True(good.Exit == 0, good.Err);
             Assert.True(new FileInfo(Path.Combine(empty, "app.dump")).Length > 0);
@@ -152,7 +110,7 @@ public sealed class HardeningTests
         await catalog.AddDatabaseAsync("shop", TestServers.ConnectionUri("postgres"));
         var config = catalog.WriteConfig();
 
-        var (exit, _, error) = await SbkAsync("backup", "shop", "--label", "nightly\n", "--config", config);
+        var (exit, _, error) = await Sbk.RunAsync("backup", "shop", "--label", "nightly\n", "--config", config);
 
         Assert.Equal(ExitCodes.Configuration, exit);
         Assert.Contains("is not valid", error, StringComparison.Ordinal);
@@ -206,19 +164,19 @@ public sealed class HardeningTests
 
         foreach (var command in new[] { new[] { "list" }, ["prune", "--dry-run"], ["prune"], ["drill", "list"], ["audit"], ["previous", "list"], ["run-due", "--dry-run"] })
         {
-            var (exit, output, error) = await SbkAsync([.. command, "--config", config]);
+            var (exit, output, error) = await Sbk.RunAsync([.. command, "--config", config]);
             Assert.True(exit == 0, $"sbk {string.Join(' ', command)} exited {exit}: {error}{output}");
         }
 
         // status says what is true (no backup yet: LATE, exit 1), not a storage error.
-        var status = await SbkAsync("status", "--config", config);
+        var status = await Sbk.RunAsync("status", "--config", config);
         Assert.Equal(1, status.Exit);
         Assert.Contains("it has no complete backup", status.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("error", status.Err, StringComparison.OrdinalIgnoreCase);
         // And the first scheduled run backs up into the container it creates.
-        var due = await SbkAsync("run-due", "--config", config);
+        var due = await Sbk.RunAsync("run-due", "--config", config);
         Assert.True(due.Exit == 0, due.Err);
-        var after = await SbkAsync("status", "--config", config);
+        var after = await Sbk.RunAsync("status", "--config", config);
         Assert.True(after.Exit == 0, after.Out + after.Err + due.Out);
     }
 
@@ -231,12 +189,12 @@ public sealed class HardeningTests
         await source.ExecuteAsync("CREATE TABLE t AS SELECT generate_series(1, 10) AS id");
         await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
         var config = catalog.WriteConfig();
-        Assert.Equal(0, (await SbkAsync("backup", "shop", "--config", config)).Exit);
+        Assert.Equal(0, (await Sbk.RunAsync("backup", "shop", "--config", config)).Exit);
 
-        var decrypt = await SbkAsync("decrypt", "shop", "latest", "--out", Path.Combine(catalog.Directory, "x.dump"), "--config", config);
-        var missing = await SbkAsync("restore", "shop", "20200101T000000Z-aaaaaa", "--config", config);
-        var audit = await SbkAsync("audit", "--json", "--config", config);
-        var filtered = await SbkAsync("audit", "--action", "restore", "--config", config);
+        var decrypt = await Sbk.RunAsync("decrypt", "shop", "latest", "--out", Path.Combine(catalog.Directory, "x.dump"), "--config", config);
+        var missing = await Sbk.RunAsync("restore", "shop", "20200101T000000Z-aaaaaa", "--config", config);
+        var audit = await Sbk.RunAsync("audit", "--json", "--config", config);
+        var filtered = await Sbk.RunAsync("audit", "--action", "restore", "--config", config);
 
         Assert.Equal(0, decrypt.Exit);
         Assert.Equal(ExitCodes.NotFound, missing.Exit);
