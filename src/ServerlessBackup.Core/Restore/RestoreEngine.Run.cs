@@ -92,6 +92,9 @@ public sealed partial class RestoreEngine
                 await LandAsync(archive, local, written => Report(BackupPhase.Downloading, written), cancellationToken).ConfigureAwait(false);
                 if (plan.Jobs > 1)
                 {
+                    // pg_dump wrote to a pipe, so its archive says nowhere where each table's data starts: say it, or every worker scans from the top.
+                    var filled = ArchiveOffsets.FillIn(local);
+                    logger.LogDebug("Filled in {Count} data offsets of the landed archive for parallel pg_restore", filled);
                     arguments.Add("--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture));
                 }
 
