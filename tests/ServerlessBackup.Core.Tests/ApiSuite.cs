@@ -189,7 +189,7 @@ public abstract class ApiSuite
             await s.SendAsync(HttpMethod.Post, "/api/backups", new { database = "shop" }, key: "wrong-" + i);
         }
 
-        var log = new Audit.AuditLog(s.Store, s.Backups.Signer);
+        var log = new Audit.AuditLog(s.Store, s.Services.GetRequiredService<Crypto.StateSigner>());
         var audit = new List<(Audit.AuditEntry Entry, bool Trusted)>();
         await foreach (var item in log.ReadAsync(DateTimeOffset.UtcNow.AddHours(-1)))
         {

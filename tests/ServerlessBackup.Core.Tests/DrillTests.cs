@@ -22,6 +22,8 @@ public sealed class DrillTests
 
         public required RestoreEngine Restores { get; init; }
 
+        public required Storage.IObjectStore Store { get; init; }
+
         public required DrillEngine Drills { get; init; }
 
         public async ValueTask DisposeAsync()
@@ -52,8 +54,8 @@ public sealed class DrillTests
         }
 
         var restores = catalog.Restores(backups);
-        var drills = new DrillEngine(catalog.Options, backups, restores, new Notifier(catalog.Options.Notifications, catalog.Secrets));
-        return new Setup { Catalog = catalog, Sources = sources, Backups = backups, Restores = restores, Drills = drills };
+        var drills = catalog.Drills(backups, restores, store);
+        return new Setup { Catalog = catalog, Sources = sources, Backups = backups, Restores = restores, Store = store, Drills = drills };
     }
 
     private static async Task<IReadOnlyList<ScratchDatabase>> ScratchOfAsync(RestoreEngine restores, IEnumerable<string> databases) =>
@@ -111,9 +113,9 @@ public sealed class DrillTests
         Assert.Contains("1 of 3 passed", await s.Drills.ReadAsync(report.DrillId, "md"), StringComparison.Ordinal);
         var note = Assert.Single(receiver.Requests);
         Assert.Contains("drill-report", note.Body, StringComparison.Ordinal);
-        await foreach (var stored in s.Backups.Store.ListAsync(DrillEngine.Prefix))
+        await foreach (var stored in s.Store.ListAsync(DrillEngine.Prefix))
         {
-            await using var stream = await s.Backups.Store.OpenReadAsync(stored.Key);
+            await using var stream = await s.Store.OpenReadAsync(stored.Key);
             var text = await new StreamReader(stream).ReadToEndAsync();
             Assert.DoesNotContain("Billing", text, StringComparison.Ordinal); // the report is sealed
             Assert.DoesNotContain(names[1], text, StringComparison.Ordinal);

@@ -24,6 +24,8 @@ public sealed class FaultTests
 
         public required BackupEngine Backups { get; init; }
 
+        public required IObjectStore Store { get; init; }
+
         public required string Container { get; init; }
 
         public async ValueTask DisposeAsync()
@@ -50,7 +52,7 @@ public sealed class FaultTests
         client.Retry.NetworkTimeout = TimeSpan.FromSeconds(20);
         var store = new AzureBlobObjectStore(new BlobServiceClient(proxy.ConnectionString, client).GetBlobContainerClient(container),
             new AzureBlobStoreOptions { BlockSize = 256 * 1024, DownloadRangeSize = 256 * 1024, MaxConcurrency = 2, SignsWithConnectionString = true });
-        return new Setup { Catalog = catalog, Source = source, Proxy = proxy, Backups = catalog.Engine(store), Container = container };
+        return new Setup { Catalog = catalog, Source = source, Proxy = proxy, Backups = catalog.Engine(store), Store = store, Container = container };
     }
 
     /// <summary>Applies <paramref name="fault"/> to the first request that <paramref name="matches"/>, and to no other.</summary>
@@ -124,7 +126,7 @@ public sealed class FaultTests
         }
 
         s.Catalog.Options.Databases["shop"].Retention = new RetentionOptions { Hourly = 1, MinAgeHours = 0 };
-        var report = Assert.Single(await new RetentionEngine(s.Catalog.Options, s.Backups, new Notifier(s.Catalog.Options.Notifications, s.Catalog.Secrets)).PruneAsync("shop"));
+        var report = Assert.Single(await s.Catalog.Retention(s.Store).PruneAsync("shop"));
 
         Assert.Contains(s.Proxy.Log, l => l.EndsWith("Reset", StringComparison.Ordinal));
         Assert.Contains(s.Proxy.Log, l => l.EndsWith("LoseResponse", StringComparison.Ordinal));

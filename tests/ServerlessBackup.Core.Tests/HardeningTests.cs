@@ -132,7 +132,7 @@ public sealed class HardeningTests
         await File.WriteAllBytesAsync(fresh, new byte[4096]);
         File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddDays(-3));
 
-        var report = Assert.Single(await new RetentionEngine(catalog.Options, engine, new Notifier(catalog.Options.Notifications, catalog.Secrets)).PruneAsync("shop"));
+        var report = Assert.Single(await catalog.Retention(store).PruneAsync("shop"));
 
         Assert.Equal(1, report.PartialsSwept);
         Assert.False(File.Exists(stale));

@@ -165,7 +165,7 @@ public sealed class RetentionTests
         var recent = (await new BackupEngine(catalog.Options, store, catalog.Secrets, new FixedTime(DateTimeOffset.UtcNow.AddHours(-1))).BackupAsync("shop")).BackupId;
         File.Delete(Path.Combine(catalog.Directory, "store", "shop", recent, "manifest.json"));
         var engine = catalog.Engine(store);
-        var retention = new RetentionEngine(catalog.Options, engine, new Notifier(catalog.Options.Notifications, catalog.Secrets));
+        var retention = catalog.Retention(store);
         await retention.HoldAsync("shop", ids[0]);
 
         var dry = Assert.Single(await retention.PruneAsync("shop", dryRun: true));
@@ -208,7 +208,7 @@ public sealed class RetentionStallTests
         var store = catalog.NewFileStore();
         var start = DateTimeOffset.UtcNow.AddDays(-40);
         async Task BackupAt(DateTimeOffset at) => await new BackupEngine(catalog.Options, store, catalog.Secrets, new FixedTime(at)).BackupAsync("shop", "emergency");
-        RetentionEngine At(DateTimeOffset at) => new(catalog.Options, catalog.Engine(store), new Notifier(catalog.Options.Notifications, catalog.Secrets), new FixedTime(at));
+        RetentionEngine At(DateTimeOffset at) => catalog.Retention(store, new FixedTime(at));
 
         await BackupAt(start);
         await At(start.AddHours(1)).PruneAsync("shop");
@@ -296,7 +296,7 @@ public sealed class RetentionImmutabilityTests
         // The two younger-than-a-week backups are still immutable; the older two are not.
         var until = DateTimeOffset.UtcNow.AddDays(5);
         var store = new ImmutableArchives(files, until, key => key.EndsWith("/archive", StringComparison.Ordinal) && (key.Contains(ids[2], StringComparison.Ordinal) || key.Contains(ids[3], StringComparison.Ordinal)));
-        var retention = new RetentionEngine(catalog.Options, catalog.Engine(store), new Notifier(catalog.Options.Notifications, catalog.Secrets));
+        var retention = catalog.Retention(store);
 
         var dry = Assert.Single(await retention.PruneAsync("shop", dryRun: true)).Decisions.ToDictionary(d => d.BackupId);
         Assert.False(dry[ids[0]].Keep);

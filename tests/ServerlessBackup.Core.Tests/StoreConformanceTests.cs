@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Azure.Storage.Blobs.Specialized;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Storage;
 using ServerlessBackup.Tests.Infrastructure;
@@ -9,6 +10,9 @@ namespace ServerlessBackup.Tests;
 public abstract class StoreConformanceTests
 {
     protected abstract IObjectStore CreateStore();
+
+    /// <summary>Holds the lock on <paramref name="key"/> of the last store created as another process would, until disposed.</summary>
+    protected abstract Task<IAsyncDisposable> HoldElsewhereAsync(string key);
 
     private async Task<IObjectStore> StoreAsync()
     {
@@ -118,6 +122,55 @@ public abstract class StoreConformanceTests
     }
 
     [Fact]
+    public async Task A_lock_held_by_another_process_is_refused_until_that_process_lets_go()
+    {
+        var store = await StoreAsync();
+        await using (await HoldElsewhereAsync("db/lock"))
+        {
+            Assert.Null(await store.TryAcquireLockAsync("db/lock"));
+        }
+
+        await using var mine = await store.TryAcquireLockAsync("db/lock");
+        Assert.NotNull(mine);
+        Assert.False(mine.Lost.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Cancelled_calls_throw_cancellation_and_a_cancelled_streamed_write_leaves_nothing()
+    {
+        var store = await StoreAsync();
+        await store.PutAsync("db/there", "x"u8.ToArray(), overwrite: false);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.PutAsync("db/new", "x"u8.ToArray(), overwrite: false, cancellationToken: cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.OpenReadAsync("db/there", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.TryAcquireLockAsync("db/lock", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.DeleteAsync("db/there", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in store.ListAsync("db/", cancelled.Token))
+            {
+            }
+        });
+
+        // Ctrl+C in the middle of an upload: the write stops, and nothing of it is ever visible.
+        using var midway = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await using var writer = await store.OpenWriteAsync("db/cut/archive", midway.Token);
+            await writer.WriteAsync(RandomNumberGenerator.GetBytes(2 * 1024 * 1024), midway.Token);
+            await midway.CancelAsync();
+            await writer.WriteAsync(RandomNumberGenerator.GetBytes(2 * 1024 * 1024), midway.Token);
+            await writer.CommitAsync(null, midway.Token);
+        });
+
+        Assert.Null(await store.GetInfoAsync("db/cut/archive"));
+        Assert.Null(await store.GetInfoAsync("db/new"));
+        Assert.Equal(["db/there"], (await ToListAsync(store.ListAsync(""))).Select(i => i.Key));
+    }
+
+    [Fact]
     public async Task A_store_whose_container_does_not_exist_yet_reads_as_empty_and_its_first_write_creates_it()
     {
         var store = CreateStore(); // never created
@@ -204,17 +257,99 @@ public sealed class FileSystemStoreConformanceTests : StoreConformanceTests, IDi
 
     protected override IObjectStore CreateStore() => new FileSystemObjectStore(directory);
 
+    /// <summary>A real other process (util-linux flock, which keeps the lock to itself) holds the lock file; when it dies, the OS lets go.</summary>
+    protected override async Task<IAsyncDisposable> HoldElsewhereAsync(string key)
+    {
+        var path = Path.Combine(directory, key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["--exclusive", "--close", path, "-c", "echo held; exec sleep 60"]) { RedirectStandardOutput = true })!;
+        Assert.Equal("held", await holder.StandardOutput.ReadLineAsync());
+        return new Holder(holder);
+    }
+
+    [Fact]
+    public async Task A_lock_is_free_at_once_when_its_holder_is_killed()
+    {
+        var store = CreateStore();
+        await using (var holder = await HoldElsewhereAsync("db/lock"))
+        {
+            Assert.Null(await store.TryAcquireLockAsync("db/lock"));
+            ((Holder)holder).Kill();
+            await using var mine = await store.TryAcquireLockAsync("db/lock");
+            Assert.NotNull(mine);
+        }
+    }
+
+    private sealed class Holder(System.Diagnostics.Process process) : IAsyncDisposable
+    {
+        public void Kill()
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                Kill();
+            }
+
+            process.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     public void Dispose() => Directory.Delete(directory, recursive: true);
 }
 
 public sealed class AzuriteStoreConformanceTests : StoreConformanceTests
 {
-    // Small blocks, ranges and pages so that every code path (parallel staging, ranged reads, continuation) runs.
-    protected override IObjectStore CreateStore() => TestServers.NewAzuriteStore(new AzureBlobStoreOptions
+    private string container = "";
+
+    // Small blocks, ranges and pages so that every code path (parallel staging, ranged reads, continuation) runs; short leases.
+    protected override IObjectStore CreateStore()
+    {
+        container = "t" + Guid.NewGuid().ToString("N")[..20];
+        return TestServers.NewAzuriteStore(Options, container);
+    }
+
+    private static AzureBlobStoreOptions Options => new()
     {
         BlockSize = 1024 * 1024,
         DownloadRangeSize = 700 * 1024,
         ListPageSize = 2,
         MaxConcurrency = 3,
-    });
+        LeaseSeconds = 15,
+    };
+
+    /// <summary>Another instance's client takes the lease (a lease is the service's, whichever process asks).</summary>
+    protected override async Task<IAsyncDisposable> HoldElsewhereAsync(string key)
+    {
+        var other = TestServers.NewAzuriteStore(Options, container);
+        return (await other.TryAcquireLockAsync(key))!;
+    }
+
+    [Fact]
+    public async Task A_lock_whose_lease_is_broken_by_someone_else_is_reported_lost_and_can_be_taken_by_another()
+    {
+        var store = CreateStore();
+        await using var mine = await store.TryAcquireLockAsync("db/lock");
+        Assert.NotNull(mine);
+        await TestServers.AzuriteContainer(container).GetBlobClient("db/lock").GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
+
+        // The holder learns it at its next renewal (a third of the lease), and work under the lock stops.
+        var lost = new TaskCompletionSource();
+        using var registration = mine.Lost.Register(() => lost.TrySetResult());
+        Assert.Same(lost.Task, await Task.WhenAny(lost.Task, Task.Delay(TimeSpan.FromSeconds(20))));
+        await using var theirs = await TestServers.NewAzuriteStore(Options, container).TryAcquireLockAsync("db/lock");
+        Assert.NotNull(theirs);
+    }
+
+    [Fact]
+    public void A_lease_outside_Azures_bounds_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => TestServers.NewAzuriteStore(Options with { LeaseSeconds = 10 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TestServers.NewAzuriteStore(Options with { LeaseSeconds = 61 }));
+    }
 }

@@ -25,6 +25,8 @@ public sealed class StoreTrustTests
 
         public required BackupEngine Backups { get; init; }
 
+        public required Storage.IObjectStore Store { get; init; }
+
         public required BlobContainerClient Attacker { get; init; }
 
         public async ValueTask DisposeAsync()
@@ -43,8 +45,8 @@ public sealed class StoreTrustTests
         var source = await TestDatabase.CreateAsync("src");
         await source.ExecuteAsync("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10)");
         await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
-        var backups = catalog.Engine(TestServers.NewAzuriteStore(container: catalog.Options.Store.Container));
-        return new Setup { Catalog = catalog, Source = source, Backups = backups, Attacker = TestServers.AzuriteContainer(catalog.Options.Store.Container) };
+        var store = TestServers.NewAzuriteStore(container: catalog.Options.Store.Container);
+        return new Setup { Catalog = catalog, Source = source, Backups = catalog.Engine(store), Store = store, Attacker = TestServers.AzuriteContainer(catalog.Options.Store.Container) };
     }
 
     private static async Task<Dictionary<string, string>> MetadataAsync(BlobContainerClient container, string key) =>
@@ -102,7 +104,7 @@ public sealed class StoreTrustTests
         Assert.Null(listed[unverified.BackupId].Verified);
         Assert.Equal(VerificationLevel.Census, listed[verified.BackupId].Verified!.Level);
 
-        var prune = new RetentionEngine(s.Catalog.Options, s.Backups, new Notifier(s.Catalog.Options.Notifications, s.Catalog.Secrets));
+        var prune = s.Catalog.Retention(s.Store);
         var report = Assert.Single(await prune.PruneAsync("shop"));
 
         var kept = (await s.Backups.ListAsync("shop")).Select(b => b.BackupId).ToHashSet();
@@ -133,17 +135,17 @@ public sealed class StoreTrustTests
     public async Task Unsigned_state_objects_read_as_untrusted_and_signed_ones_cannot_be_moved_to_another_key()
     {
         await using var s = await SetupAsync();
-        var store = s.Backups.Store;
-        await Storage.SignedJson.WriteSignedJsonAsync(store, s.Backups.Signer, "_operations/a.json", new { status = "ok" }, overwrite: true, CancellationToken.None);
+        var store = s.Store;
+        await Storage.SignedJson.WriteSignedJsonAsync(store, s.Catalog.Signer(), "_operations/a.json", new { status = "ok" }, overwrite: true, CancellationToken.None);
         var signed = (await s.Attacker.GetBlobClient("_operations/a.json").DownloadContentAsync()).Value.Content.ToString();
         await s.ForgeAsync("_operations/b.json", signed);
         await s.ForgeAsync("_operations/c.json", signed.Replace("ok", "no", StringComparison.Ordinal));
         await s.ForgeAsync("_operations/d.json", "{\"status\":\"ok\"}");
 
-        Assert.True((await Storage.SignedJson.ReadSignedJsonAsync<Dictionary<string, string>>(store, s.Backups.Signer, "_operations/a.json", CancellationToken.None)).Trusted);
+        Assert.True((await Storage.SignedJson.ReadSignedJsonAsync<Dictionary<string, string>>(store, s.Catalog.Signer(), "_operations/a.json", CancellationToken.None)).Trusted);
         foreach (var key in new[] { "b", "c", "d" })
         {
-            var read = await Storage.SignedJson.ReadSignedJsonAsync<Dictionary<string, string>>(store, s.Backups.Signer, $"_operations/{key}.json", CancellationToken.None);
+            var read = await Storage.SignedJson.ReadSignedJsonAsync<Dictionary<string, string>>(store, s.Catalog.Signer(), $"_operations/{key}.json", CancellationToken.None);
             Assert.False(read.Trusted, key);
             Assert.Contains($"_operations/{key}.json", read.Problem!, StringComparison.Ordinal);
         }
@@ -161,7 +163,7 @@ public sealed class StoreTrustTests
 
         Assert.Equal(backup.StartedAt, listed.StartedAt);
         Assert.Equal(backup.Archive.Length, listed.ArchiveLength);
-        var prune = new RetentionEngine(s.Catalog.Options, s.Backups, new Notifier(s.Catalog.Options.Notifications, s.Catalog.Secrets));
+        var prune = s.Catalog.Retention(s.Store);
         Assert.Single(await prune.PruneAsync("shop", dryRun: true));
     }
 
@@ -169,7 +171,7 @@ public sealed class StoreTrustTests
     public async Task An_audit_entry_edited_in_the_store_is_listed_as_unauthenticated()
     {
         await using var s = await SetupAsync();
-        var log = new Audit.AuditLog(s.Backups.Store, s.Backups.Signer);
+        var log = new Audit.AuditLog(s.Store, s.Catalog.Signer());
         await log.RecordAsync(new Audit.AuditEntry(DateTimeOffset.UtcNow, "cli", "alice@host", "restore", "shop latest into shop", "ok", null));
         string key = "";
         await foreach (var item in s.Attacker.GetBlobsAsync(BlobTraits.None, BlobStates.None, "_audit/", CancellationToken.None))

@@ -21,7 +21,7 @@ internal sealed class KeysCommand : Command
 
         protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
         {
-            var (previous, current) = await context.Get<Backups.BackupEngine>().Keys.RotateAsync(cancellationToken).ConfigureAwait(false);
+            var (previous, current) = await context.Get<Crypto.MasterKeyProvider>().RotateAsync(cancellationToken).ConfigureAwait(false);
             Interaction.WriteLine($"Rotated the master key '{context.Options.MasterKeySecret}': version {current} is current; version {previous} and older stay in {context.Get<Secrets.ISecretStore>().Description} for older backups. Never delete them while a backup they wrapped is kept.");
             return ExitCodes.Ok;
         }
@@ -36,7 +36,7 @@ internal sealed class KeysCommand : Command
         {
             var where = context.Get<Secrets.ISecretStore>().Description;
             var name = context.Options.MasterKeySecret;
-            var (version, created) = await context.Get<Backups.BackupEngine>().Keys.EnsureAsync(cancellationToken).ConfigureAwait(false);
+            var (version, created) = await context.Get<Crypto.MasterKeyProvider>().EnsureAsync(cancellationToken).ConfigureAwait(false);
             if (!created)
             {
                 Interaction.WriteLine($"The master key '{name}' already exists (version {version}) in {where}; nothing changed.");

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessBackup.Audit;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
+using ServerlessBackup.Crypto;
 using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Drills;
 using ServerlessBackup.Errors;
@@ -40,14 +41,18 @@ public sealed partial class SbkApi
     private readonly BackupEngine backups;
     private readonly Scheduler scheduler;
     private readonly DrillEngine drills;
+    private readonly IObjectStore store;
+    private readonly StateSigner signer;
     private readonly ApiAuthenticator authenticator;
     private readonly AuditLog audit;
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    /// <summary>Creates the API over the engine's services.</summary>
-    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, DrillEngine drills, ISecretStore secrets, TimeProvider? time = null, ILogger<SbkApi>? logger = null, AuditLog? audit = null)
+    /// <summary>The API over the engine's services; it keeps its own state (idempotency keys, replay marks, the audit log) in <paramref name="store"/>, signed by <paramref name="signer"/>.</summary>
+    public SbkApi(SbkOptions options, BackupEngine backups, Scheduler scheduler, DrillEngine drills, ISecretStore secrets, IObjectStore store, StateSigner signer, TimeProvider? time = null, ILogger<SbkApi>? logger = null, AuditLog? audit = null)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backups);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -59,8 +64,10 @@ public sealed partial class SbkApi
         this.drills = drills;
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
-        authenticator = new ApiAuthenticator(options.Api, secrets, this.time, backups.Store, backups.Signer);
-        this.audit = audit ?? new AuditLog(backups.Store, backups.Signer, this.time);
+        this.store = store;
+        this.signer = signer;
+        authenticator = new ApiAuthenticator(options.Api, secrets, this.time, store, signer);
+        this.audit = audit ?? new AuditLog(store, signer, this.time);
     }
 
     /// <summary>Who serves the API, for the audit log: serve (the default) or functions; set when the host composes it.</summary>
@@ -450,12 +457,12 @@ public sealed partial class SbkApi
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            if (await backups.Store.WriteSignedJsonAsync(backups.Signer, key, mine, overwrite: false, cancellationToken).ConfigureAwait(false))
+            if (await store.WriteSignedJsonAsync(signer, key, mine, overwrite: false, cancellationToken).ConfigureAwait(false))
             {
                 return (null, true);
             }
 
-            var read = await backups.Store.ReadSignedJsonAsync<IdempotencyReservation>(backups.Signer, key, cancellationToken).ConfigureAwait(false);
+            var read = await store.ReadSignedJsonAsync<IdempotencyReservation>(signer, key, cancellationToken).ConfigureAwait(false);
             if (!read.Exists)
             {
                 continue; // released in between: try again
@@ -487,7 +494,7 @@ public sealed partial class SbkApi
             // Reserved but never recorded (its submitter failed or died): take the key over.
             if (time.GetUtcNow() - theirs.At > TimeSpan.FromSeconds(10))
             {
-                await backups.Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -503,7 +510,7 @@ public sealed partial class SbkApi
 
         try
         {
-            await backups.Store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
+            await store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
         }
         catch (SbkException ex)
         {

@@ -45,6 +45,10 @@ public sealed partial class BackupEngine
                 $"A backup, restore or swap of database '{database}' is already running (its lock in {store.Description} is held). Wait for it to finish and try again; a lock left by a killed process expires within a minute.", isTransient: true);
     }
 
+    /// <summary>The database's lock if it is free now, or null while a backup, restore or swap of it holds it.</summary>
+    internal async Task<IStoreLock?> TryLockDatabaseAsync(string database, CancellationToken cancellationToken) =>
+        await store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false);
+
     /// <summary>A backup under a lock the caller already holds (a restore's emergency backup), or its own; recorded and announced.</summary>
     internal async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
     {
@@ -81,7 +85,7 @@ public sealed partial class BackupEngine
     /// <summary>The newest attempt to back up <paramref name="database"/>, when its record authenticates (a forged "succeeded" or "failed" steers nothing).</summary>
     public async Task<BackupAttempt?> ReadLastAttemptAsync(string database, CancellationToken cancellationToken = default)
     {
-        var read = await store.ReadSignedJsonAsync<BackupAttempt>(Signer, BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false);
+        var read = await store.ReadSignedJsonAsync<BackupAttempt>(signer, BackupLayout.LastAttempt(database), cancellationToken).ConfigureAwait(false);
         if (read.Problem is { } problem)
         {
             logger.LogWarning("[sbk.untrusted-object] {Problem}", problem);
@@ -94,7 +98,7 @@ public sealed partial class BackupEngine
     {
         try
         {
-            await store.WriteSignedJsonAsync(Signer, BackupLayout.LastAttempt(database), attempt, overwrite: true, CancellationToken.None).ConfigureAwait(false);
+            await store.WriteSignedJsonAsync(signer, BackupLayout.LastAttempt(database), attempt, overwrite: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SbkException or IOException)
         {
@@ -222,7 +226,7 @@ public sealed partial class BackupEngine
             SnapshotShared = session.SnapshotId is not null,
             Archive = new ManifestArchive(archiveKey, archive.Length, Convert.ToHexStringLower(sha256), header.ChunkSize, encoding.ToString(), dumpLength),
             Source = new ManifestSource(session.Server.Version, pgDump.Version),
-            Key = ToManifestKey(key.Envelope),
+            Key = StoredKey.From(key.Envelope),
             Warnings = session.Warning is null ? [] : [session.Warning],
         };
         var manifestBytes = ManifestCodec.Write(manifest, new ManifestPrivate(census, Convert.ToHexStringLower(header.Hash), dumpMessages.Length == 0 ? null : dumpMessages), key);
@@ -287,10 +291,6 @@ public sealed partial class BackupEngine
         return string.Join(" | ", lines.Length > 6 ? lines[^6..] : lines);
     }
 
-    private static ManifestKey ToManifestKey(KeyEnvelope e) => new(e.KekName, e.KekVersion,
-        Convert.ToBase64String(e.WrapNonce), Convert.ToBase64String(e.WrappedKey), Convert.ToBase64String(e.Salt), Convert.ToBase64String(e.Commitment));
-
-    /// <summary>What listing reads from object metadata without downloading manifests (not authenticated; show and decrypt check the manifest).</summary>
     /// <summary>Whether the manifest at <paramref name="key"/> is exactly <paramref name="bytes"/> (true), absent (false), or unknown (null: unreadable, or something else is there).</summary>
     private async Task<bool?> ManifestLandedAsync(string key, byte[] bytes)
     {
@@ -316,7 +316,7 @@ public sealed partial class BackupEngine
     private async Task<Dictionary<string, string>> SignedListingAsync(string manifestKey, Manifest manifest, CancellationToken cancellationToken)
     {
         var metadata = ListingMetadata(manifest);
-        metadata["sig"] = await Signer.SignAsync(manifestKey, StateSigner.Fields(metadata), cancellationToken).ConfigureAwait(false);
+        metadata["sig"] = await signer.SignAsync(manifestKey, StateSigner.Fields(metadata), cancellationToken).ConfigureAwait(false);
         return metadata;
     }
 

@@ -145,7 +145,7 @@ public sealed partial class BackupEngine
             && m.TryGetValue("archivelength", out var length) && long.TryParse(length, NumberStyles.None, CultureInfo.InvariantCulture, out var archiveLength)
             && m.TryGetValue("dumplength", out var dumpLength) && long.TryParse(dumpLength, NumberStyles.None, CultureInfo.InvariantCulture, out var dumpBytes)
             && fields.GetValueOrDefault("backupid") == backupId
-            && await Signer.VerifyAsync(manifest.Key, StateSigner.Fields(fields), m.GetValueOrDefault("sig"), cancellationToken).ConfigureAwait(false))
+            && await signer.VerifyAsync(manifest.Key, StateSigner.Fields(fields), m.GetValueOrDefault("sig"), cancellationToken).ConfigureAwait(false))
         {
             return new BackupSummary(database, backupId, startedAt, snapshotTime, m.GetValueOrDefault("label"), archiveLength, dumpBytes);
         }

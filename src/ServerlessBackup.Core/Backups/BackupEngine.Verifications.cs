@@ -21,7 +21,7 @@ public sealed partial class BackupEngine
         var (_, key) = await OpenVerifiedAsync(report.Database, report.BackupId, cancellationToken).ConfigureAwait(false);
         using var _ = key;
         var clear = new StoredVerification(1, report.Database, report.BackupId, report.Level, report.Passed, report.StartedAt, null);
-        var seal = ManifestCodec.Seal(JsonSerializer.SerializeToUtf8Bytes(report, ManifestCodec.CanonicalJson), key, BackupKey.VerificationRole, AssociatedData(clear));
+        var seal = Sealer.Seal(JsonSerializer.SerializeToUtf8Bytes(report, ManifestCodec.CanonicalJson), key, BackupKey.VerificationRole, AssociatedData(clear));
         var bytes = JsonSerializer.SerializeToUtf8Bytes(clear with { Sealed = seal }, ManifestCodec.StoredJson);
         var objectKey = BackupLayout.Verification(report.Database, report.BackupId, report.Level.ToString());
         var metadata = new Dictionary<string, string>
@@ -31,7 +31,7 @@ public sealed partial class BackupEngine
             ["passed"] = report.Passed ? "true" : "false",
             ["verifiedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
         };
-        metadata["sig"] = await Signer.SignAsync(objectKey, StateSigner.Fields(metadata), cancellationToken).ConfigureAwait(false);
+        metadata["sig"] = await signer.SignAsync(objectKey, StateSigner.Fields(metadata), cancellationToken).ConfigureAwait(false);
         await store.PutAsync(objectKey, bytes, overwrite: true, metadata, cancellationToken).ConfigureAwait(false);
     }
 
@@ -58,7 +58,7 @@ public sealed partial class BackupEngine
                 throw new FormatException();
             }
 
-            var plain = ManifestCodec.Unseal(stored.Sealed, key, BackupKey.VerificationRole, AssociatedData(stored with { Sealed = null }));
+            var plain = Sealer.Unseal(stored.Sealed, key, BackupKey.VerificationRole, AssociatedData(stored with { Sealed = null }));
             return JsonSerializer.Deserialize<VerificationReport>(plain, ManifestCodec.CanonicalJson);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or AuthenticationTagMismatchException)
@@ -79,7 +79,7 @@ public sealed partial class BackupEngine
             && item.Key == BackupLayout.Verification(database, backupId, parsed.ToString())
             && m.TryGetValue("verifiedat", out var at) && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.None, out var verifiedAt)
             && fields.GetValueOrDefault("backupid") == backupId
-            && await Signer.VerifyAsync(item.Key, StateSigner.Fields(fields), m.GetValueOrDefault("sig"), cancellationToken).ConfigureAwait(false))
+            && await signer.VerifyAsync(item.Key, StateSigner.Fields(fields), m.GetValueOrDefault("sig"), cancellationToken).ConfigureAwait(false))
         {
             return new VerificationStatus(parsed, verifiedAt, m.GetValueOrDefault("passed") == "true");
         }
@@ -99,7 +99,7 @@ public sealed partial class BackupEngine
                 return null;
             }
 
-            ManifestCodec.Unseal(stored.Sealed, key, BackupKey.VerificationRole, AssociatedData(stored with { Sealed = null }));
+            Sealer.Unseal(stored.Sealed, key, BackupKey.VerificationRole, AssociatedData(stored with { Sealed = null }));
             return new VerificationStatus(stored.Level, stored.VerifiedAt, stored.Passed);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or AuthenticationTagMismatchException or IntegrityException or SbkException)
@@ -110,5 +110,5 @@ public sealed partial class BackupEngine
 
     private static byte[] AssociatedData(StoredVerification clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, ManifestCodec.CanonicalJson));
 
-    private sealed record StoredVerification(int FormatVersion, string Database, string BackupId, VerificationLevel Level, bool Passed, DateTimeOffset VerifiedAt, ManifestSeal? Sealed);
+    private sealed record StoredVerification(int FormatVersion, string Database, string BackupId, VerificationLevel Level, bool Passed, DateTimeOffset VerifiedAt, SealedPart? Sealed);
 }

@@ -20,12 +20,16 @@ public sealed partial class BackupEngine
     private readonly IObjectStore store;
     private readonly ISecretStore secrets;
     private readonly MasterKeyProvider keys;
+    private readonly StateSigner signer;
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly Notify.Notifier? notifier;
 
-    /// <summary>Creates the engine; <paramref name="notifier"/> tells the team when a backup fails (none: nobody is told).</summary>
-    public BackupEngine(SbkOptions options, IObjectStore store, ISecretStore secrets, TimeProvider? time = null, ILogger<BackupEngine>? logger = null, Notify.Notifier? notifier = null)
+    /// <summary>
+    /// <paramref name="notifier"/> tells the team when a backup fails (none: nobody is told);
+    /// <paramref name="keys"/> is the master key the host shares with signing and sealing (none: one over <paramref name="secrets"/>).
+    /// </summary>
+    public BackupEngine(SbkOptions options, IObjectStore store, ISecretStore secrets, TimeProvider? time = null, ILogger<BackupEngine>? logger = null, Notify.Notifier? notifier = null, MasterKeyProvider? keys = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -33,21 +37,12 @@ public sealed partial class BackupEngine
         this.options = options;
         this.store = store;
         this.secrets = secrets;
-        keys = new MasterKeyProvider(secrets, options.MasterKeySecret);
-        Signer = new StateSigner(keys);
+        this.keys = keys ?? new MasterKeyProvider(secrets, options.MasterKeySecret);
+        signer = new StateSigner(this.keys);
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
         this.notifier = notifier;
     }
-
-    /// <summary>The store backups go to.</summary>
-    public IObjectStore Store => store;
-
-    /// <summary>Authenticates the store's state objects under the master key.</summary>
-    public StateSigner Signer { get; }
-
-    /// <summary>The master key: its current version, old versions for old backups, creation and rotation.</summary>
-    public MasterKeyProvider Keys => keys;
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex LabelPattern();

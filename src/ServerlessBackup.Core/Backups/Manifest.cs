@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ServerlessBackup.Crypto;
 
 namespace ServerlessBackup.Backups;
 
@@ -41,14 +42,14 @@ public sealed record Manifest
     public required ManifestSource Source { get; init; }
 
     /// <summary>The wrapped data key.</summary>
-    public required ManifestKey Key { get; init; }
+    public required StoredKey Key { get; init; }
 
     /// <summary>Warnings recorded during the backup.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The encrypted, authenticated private part (<see cref="ManifestPrivate"/>).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public ManifestSeal? Sealed { get; init; }
+    public SealedPart? Sealed { get; init; }
 }
 
 /// <summary>The archive object as committed.</summary>
@@ -65,16 +66,3 @@ public sealed record ManifestArchive(string Key, long Length, string Sha256, int
 /// <param name="PgDumpVersion">The pg_dump version used.</param>
 public sealed record ManifestSource(string ServerVersion, string PgDumpVersion);
 
-/// <summary>The data key, wrapped; base64 fields.</summary>
-/// <param name="KekName">Master key secret name.</param>
-/// <param name="KekVersion">Master key secret version.</param>
-/// <param name="WrapNonce">Nonce of the wrap.</param>
-/// <param name="WrappedKey">The wrapped key and its tag.</param>
-/// <param name="Salt">HKDF salt.</param>
-/// <param name="Commitment">Key commitment.</param>
-public sealed record ManifestKey(string KekName, string KekVersion, string WrapNonce, string WrappedKey, string Salt, string Commitment);
-
-/// <summary>The sealed part: AES-256-GCM under the manifest key.</summary>
-/// <param name="Nonce">base64 nonce.</param>
-/// <param name="Ciphertext">base64 ciphertext and tag.</param>
-public sealed record ManifestSeal(string Nonce, string Ciphertext);

@@ -27,7 +27,7 @@ public static class ManifestCodec
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(key);
         var clear = manifest with { Sealed = null };
-        var seal = Seal(JsonSerializer.SerializeToUtf8Bytes(secret, Canonical), key, BackupKey.ManifestRole, AssociatedData(clear));
+        var seal = Sealer.Seal(JsonSerializer.SerializeToUtf8Bytes(secret, Canonical), key, BackupKey.ManifestRole, AssociatedData(clear));
         var sealedManifest = clear with { Sealed = seal };
         return JsonSerializer.SerializeToUtf8Bytes(sealedManifest, Stored);
     }
@@ -49,21 +49,7 @@ public static class ManifestCodec
     public static KeyEnvelope Envelope(Manifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        return Envelope(manifest.BackupId, manifest.Key, $"The manifest of backup {manifest.BackupId}");
-    }
-
-    /// <summary>The key envelope stored as <paramref name="k"/> for the object <paramref name="id"/> (a backup, a drill report).</summary>
-    internal static KeyEnvelope Envelope(string id, ManifestKey k, string what)
-    {
-        try
-        {
-            return new KeyEnvelope(id, k.KekName, k.KekVersion, Convert.FromBase64String(k.WrapNonce),
-                Convert.FromBase64String(k.WrappedKey), Convert.FromBase64String(k.Salt), Convert.FromBase64String(k.Commitment));
-        }
-        catch (FormatException ex)
-        {
-            throw new IntegrityException($"{what} has a malformed key envelope: it was altered.", ex);
-        }
+        return manifest.Key.ToEnvelope(manifest.BackupId, $"The manifest of backup {manifest.BackupId}");
     }
 
     /// <summary>Authenticates the whole manifest and returns its private part.</summary>
@@ -79,7 +65,7 @@ public static class ManifestCodec
 
         try
         {
-            var plain = Unseal(manifest.Sealed, key, BackupKey.ManifestRole, AssociatedData(manifest with { Sealed = null }));
+            var plain = Sealer.Unseal(manifest.Sealed, key, BackupKey.ManifestRole, AssociatedData(manifest with { Sealed = null }));
             return JsonSerializer.Deserialize<ManifestPrivate>(plain, Canonical) ?? throw new FormatException();
         }
         catch (Exception ex) when (ex is AuthenticationTagMismatchException or FormatException or JsonException)
@@ -87,38 +73,6 @@ public static class ManifestCodec
             throw new IntegrityException(
                 $"The manifest of backup {manifest.BackupId} ({manifest.Database}) does not authenticate: it was edited (a label, a size, a count or the census), or it belongs to another backup. Do not trust this backup's listing; its archive may still decrypt with 'sbk decrypt'.", ex);
         }
-    }
-
-    /// <summary>AES-256-GCM of <paramref name="plain"/> under the backup's key for <paramref name="role"/>, bound to <paramref name="associatedData"/>.</summary>
-    internal static ManifestSeal Seal(ReadOnlySpan<byte> plain, BackupKey key, string role, ReadOnlySpan<byte> associatedData)
-    {
-        var nonce = RandomNumberGenerator.GetBytes(12);
-        var output = new byte[plain.Length + 16];
-        using (var aes = new AesGcm(key.ObjectKey(role), 16))
-        {
-            aes.Encrypt(nonce, plain, output.AsSpan(0, plain.Length), output.AsSpan(plain.Length), associatedData);
-        }
-
-        return new ManifestSeal(Convert.ToBase64String(nonce), Convert.ToBase64String(output));
-    }
-
-    /// <summary>Opens a <see cref="Seal"/>; throws <see cref="AuthenticationTagMismatchException"/> or <see cref="FormatException"/> when it does not authenticate.</summary>
-    internal static byte[] Unseal(ManifestSeal seal, BackupKey key, string role, ReadOnlySpan<byte> associatedData)
-    {
-        var nonce = Convert.FromBase64String(seal.Nonce);
-        var sealedBytes = Convert.FromBase64String(seal.Ciphertext);
-        if (nonce.Length != 12 || sealedBytes.Length < 16)
-        {
-            throw new FormatException("A sealed part has the wrong shape.");
-        }
-
-        var plain = new byte[sealedBytes.Length - 16];
-        using (var aes = new AesGcm(key.ObjectKey(role), 16))
-        {
-            aes.Decrypt(nonce, sealedBytes.AsSpan(0, plain.Length), sealedBytes.AsSpan(plain.Length), plain, associatedData);
-        }
-
-        return plain;
     }
 
     /// <summary>The options records are serialized with when sealed or stored.</summary>

@@ -5,9 +5,11 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
+using ServerlessBackup.Crypto;
 using ServerlessBackup.Errors;
 using ServerlessBackup.Notify;
 using ServerlessBackup.Restore;
+using ServerlessBackup.Storage;
 using ServerlessBackup.Verify;
 using ServerlessBackup.Workflows;
 
@@ -28,19 +30,26 @@ public sealed class DrillEngine
     private readonly SbkOptions options;
     private readonly BackupEngine backups;
     private readonly RestoreEngine restores;
+    private readonly IObjectStore store;
+    private readonly Sealer sealer;
     private readonly Notifier notifier;
     private readonly TimeProvider time;
     private readonly ILoggerFactory? loggers;
 
-    public DrillEngine(SbkOptions options, BackupEngine backups, RestoreEngine restores, Notifier notifier, TimeProvider? time = null, ILoggerFactory? loggers = null)
+    /// <summary>Drill reports are kept in <paramref name="store"/>, sealed by <paramref name="sealer"/>.</summary>
+    public DrillEngine(SbkOptions options, BackupEngine backups, RestoreEngine restores, IObjectStore store, Sealer sealer, Notifier notifier, TimeProvider? time = null, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backups);
         ArgumentNullException.ThrowIfNull(restores);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(sealer);
         ArgumentNullException.ThrowIfNull(notifier);
         this.options = options;
         this.backups = backups;
         this.restores = restores;
+        this.store = store;
+        this.sealer = sealer;
         this.notifier = notifier;
         this.time = time ?? TimeProvider.System;
         this.loggers = loggers;
@@ -91,9 +100,9 @@ public sealed class DrillEngine
     {
         ArgumentNullException.ThrowIfNull(report);
         var clear = new StoredDrill(1, report.DrillId, report.StartedAt, report.Passed, report.Databases.Count, null, null);
-        var (key, seal) = await backups.SealAsync(report.DrillId, DrillReportRole, JsonSerializer.SerializeToUtf8Bytes(report, InProcessWorkflowRuntime.Json), AssociatedData(clear), cancellationToken).ConfigureAwait(false);
+        var sealedReport = await sealer.SealAsync(report.DrillId, DrillReportRole, JsonSerializer.SerializeToUtf8Bytes(report, InProcessWorkflowRuntime.Json), AssociatedData(clear), cancellationToken).ConfigureAwait(false);
         var storeKey = $"{Prefix}{report.DrillId}/report.json";
-        await backups.Store.PutAsync(storeKey, JsonSerializer.SerializeToUtf8Bytes(clear with { Key = key, Sealed = seal }, Indented), overwrite: true, new Dictionary<string, string>
+        await store.PutAsync(storeKey, JsonSerializer.SerializeToUtf8Bytes(clear with { Key = sealedReport.Key, Sealed = sealedReport.Seal }, Indented), overwrite: true, new Dictionary<string, string>
         {
             ["drillid"] = report.DrillId,
             ["startedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
@@ -107,13 +116,13 @@ public sealed class DrillEngine
 
     private static byte[] AssociatedData(StoredDrill clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear with { Key = null, Sealed = null }, InProcessWorkflowRuntime.Json));
 
-    private sealed record StoredDrill(int FormatVersion, string DrillId, DateTimeOffset StartedAt, int Passed, int Databases, ManifestKey? Key, ManifestSeal? Sealed);
+    private sealed record StoredDrill(int FormatVersion, string DrillId, DateTimeOffset StartedAt, int Passed, int Databases, StoredKey? Key, SealedPart? Sealed);
 
     /// <summary>Stored drills, newest first: id, start, databases passed of all.</summary>
     public async Task<IReadOnlyList<(string DrillId, DateTimeOffset StartedAt, int Passed, int Databases)>> ListAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<(string, DateTimeOffset, int, int)>();
-        await foreach (var item in backups.Store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
             if (item.Key.EndsWith("/report.json", StringComparison.Ordinal) && item.Metadata.TryGetValue("startedat", out var started))
             {
@@ -148,20 +157,20 @@ public sealed class DrillEngine
     public async Task<DrillReport> OpenAsync(string drillId, CancellationToken cancellationToken = default)
     {
         var key = $"{Prefix}{drillId}/report.json";
-        if (await backups.Store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
+        if (await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
         {
-            throw new SbkException(SbkErrorKind.NotFound, $"There is no drill {drillId} in {backups.Store.Description}. List them with: sbk drill list");
+            throw new SbkException(SbkErrorKind.NotFound, $"There is no drill {drillId} in {store.Description}. List them with: sbk drill list");
         }
 
         var what = $"The report of drill {drillId}";
-        await using var stream = await backups.Store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
         var stored = await JsonSerializer.DeserializeAsync<StoredDrill>(stream, InProcessWorkflowRuntime.Json, cancellationToken).ConfigureAwait(false);
         if (stored is not { Key: { } wrapped, Sealed: { } seal } || stored.DrillId != drillId)
         {
             throw new IntegrityException($"{what} is not a sealed drill report for that drill: it was altered or moved.");
         }
 
-        var plain = await backups.OpenSealedAsync(drillId, DrillReportRole, wrapped, seal, AssociatedData(stored), what, cancellationToken).ConfigureAwait(false);
+        var plain = await sealer.OpenAsync(drillId, DrillReportRole, new SealedObject(wrapped, seal), AssociatedData(stored), what, cancellationToken).ConfigureAwait(false);
         return JsonSerializer.Deserialize<DrillReport>(plain, InProcessWorkflowRuntime.Json)!;
     }
 

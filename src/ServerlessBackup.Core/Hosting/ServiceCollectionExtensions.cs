@@ -8,6 +8,7 @@ using ServerlessBackup.Api;
 using ServerlessBackup.Audit;
 using ServerlessBackup.Backups;
 using ServerlessBackup.Catalog;
+using ServerlessBackup.Crypto;
 using ServerlessBackup.Diagnostics;
 using ServerlessBackup.Drills;
 using ServerlessBackup.Notify;
@@ -51,6 +52,9 @@ public static class ServiceCollectionExtensions
         });
         services.TryAddSingleton(sp => CreateSecretStore(sp.GetRequiredService<SbkOptions>(), host.BaseDirectory, sp.GetRequiredService<TokenCredential>));
         services.TryAddSingleton(sp => CreateStore(sp.GetRequiredService<SbkOptions>(), host.BaseDirectory, sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<TokenCredential>));
+        services.TryAddSingleton(sp => { var options = sp.GetRequiredService<SbkOptions>(); return new MasterKeyProvider(sp.GetRequiredService<ISecretStore>(), options.MasterKeySecret); });
+        services.TryAddSingleton<StateSigner>();
+        services.TryAddSingleton<Sealer>();
         services.TryAddSingleton<BackupEngine>();
         services.TryAddSingleton<RestoreEngine>();
         services.TryAddSingleton(sp => new Notifier(sp.GetRequiredService<SbkOptions>().Notifications, sp.GetRequiredService<ISecretStore>(), null, sp.GetRequiredService<ILogger<Notifier>>()));
@@ -60,11 +64,11 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<Maintenance>();
         services.TryAddSingleton<DrillEngine>();
         services.TryAddSingleton(sp => sp.GetRequiredService<DrillEngine>().Activities);
-        services.TryAddSingleton(sp => new OperationStore(sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<BackupEngine>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OperationStore>>()));
+        services.TryAddSingleton<OperationStore>();
         services.TryAddSingleton<OperationExecutor>();
         services.TryAddSingleton<OperationNotices>();
         services.TryAddSingleton<OperationActivities>();
-        services.TryAddSingleton(sp => new AuditLog(sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<BackupEngine>().Signer, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AuditLog>>()));
+        services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton(sp =>
         {
             var api = ActivatorUtilities.CreateInstance<SbkApi>(sp);

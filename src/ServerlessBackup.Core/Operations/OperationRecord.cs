@@ -58,7 +58,7 @@ public sealed record OperationRecord
     public string? ErrorKind { get; init; }
 
     /// <summary>The failure message, sealed under a key of its own wrapped by the master key.</summary>
-    public ManifestKeyAndSeal? SealedError { get; init; }
+    public Crypto.SealedObject? SealedError { get; init; }
 
     /// <summary>The caller that started it.</summary>
     public required string CreatedBy { get; init; }
@@ -127,11 +127,6 @@ public sealed record OperationRecord
         error = Error,
     };
 }
-
-/// <summary>A sealed value and the wrapped key that opens it.</summary>
-/// <param name="Key">The data key, wrapped by the master key.</param>
-/// <param name="Seal">The ciphertext.</param>
-public sealed record ManifestKeyAndSeal(Backups.ManifestKey Key, Backups.ManifestSeal Seal);
 
 /// <summary>The kinds of operation.</summary>
 public static class OperationKinds

@@ -21,23 +21,26 @@ public sealed class OperationStore
 
     private const string ErrorRole = "operation-error";
     private readonly IObjectStore store;
-    private readonly BackupEngine backups;
+    private readonly Crypto.StateSigner signer;
+    private readonly Crypto.Sealer sealer;
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    public OperationStore(IObjectStore store, BackupEngine backups, TimeProvider? time = null, ILogger<OperationStore>? logger = null)
+    public OperationStore(IObjectStore store, Crypto.StateSigner signer, Crypto.Sealer sealer, TimeProvider? time = null, ILogger<OperationStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentNullException.ThrowIfNull(sealer);
         this.store = store;
-        this.backups = backups;
+        this.signer = signer;
+        this.sealer = sealer;
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
     internal IObjectStore Objects => store;
 
-    internal Crypto.StateSigner Signer => backups.Signer;
+    internal Crypto.StateSigner Signer => signer;
 
     /// <summary>
     /// A record by id, or null when there is none or what is stored is not authenticated (that is
@@ -46,7 +49,7 @@ public sealed class OperationStore
     /// </summary>
     public async Task<OperationRecord?> ReadAsync(string id, CancellationToken cancellationToken = default)
     {
-        var read = await store.ReadSignedJsonAsync<OperationRecord>(backups.Signer, Key(id), cancellationToken).ConfigureAwait(false);
+        var read = await store.ReadSignedJsonAsync<OperationRecord>(signer, Key(id), cancellationToken).ConfigureAwait(false);
         if (read.Problem is { } problem)
         {
             logger.LogWarning("[sbk.untrusted-object] {Problem}", problem);
@@ -62,7 +65,7 @@ public sealed class OperationStore
         {
             try
             {
-                var plain = await backups.OpenSealedAsync(record.Id, ErrorRole, sealedError.Key, sealedError.Seal, Encoding.UTF8.GetBytes(record.Id), $"The error of operation {record.Id}", cancellationToken).ConfigureAwait(false);
+                var plain = await sealer.OpenAsync(record.Id, ErrorRole, sealedError, Encoding.UTF8.GetBytes(record.Id), $"The error of operation {record.Id}", cancellationToken).ConfigureAwait(false);
                 record = record with { Error = Encoding.UTF8.GetString(plain) };
             }
             catch (SbkException ex)
@@ -91,7 +94,7 @@ public sealed class OperationStore
     public Task SaveAsync(OperationRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return store.WriteSignedJsonAsync(backups.Signer, Key(record.Id), record with { Error = null }, overwrite: true, cancellationToken);
+        return store.WriteSignedJsonAsync(signer, Key(record.Id), record with { Error = null }, overwrite: true, cancellationToken);
     }
 
     /// <summary>The record as it ended: the kind in clear, the message sealed under a key wrapped by the master key.</summary>
@@ -107,8 +110,8 @@ public sealed class OperationStore
 
         try
         {
-            var (key, seal) = await backups.SealAsync(record.Id, ErrorRole, Encoding.UTF8.GetBytes(outcome.Error), Encoding.UTF8.GetBytes(record.Id), cancellationToken).ConfigureAwait(false);
-            return ended with { SealedError = new ManifestKeyAndSeal(key, seal) };
+            var sealedError = await sealer.SealAsync(record.Id, ErrorRole, Encoding.UTF8.GetBytes(outcome.Error), Encoding.UTF8.GetBytes(record.Id), cancellationToken).ConfigureAwait(false);
+            return ended with { SealedError = sealedError };
         }
         catch (SbkException ex)
         {

@@ -95,7 +95,7 @@ public sealed partial class RestoreEngine
                 if (incoming.Count > 0)
                 {
                     // An incoming copy is in use while its restore holds the database's lock.
-                    await using var free = await backups.Store.TryAcquireLockAsync(BackupLayout.Lock(name), cancellationToken).ConfigureAwait(false);
+                    await using var free = await backups.TryLockDatabaseAsync(name, cancellationToken).ConfigureAwait(false);
                     if (free is not null)
                     {
                         doomed.AddRange(incoming);

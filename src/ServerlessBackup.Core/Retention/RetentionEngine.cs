@@ -19,17 +19,24 @@ public sealed class RetentionEngine
 {
     private readonly SbkOptions options;
     private readonly BackupEngine backups;
+    private readonly IObjectStore store;
+    private readonly Crypto.StateSigner signer;
     private readonly Notifier notifier;
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    public RetentionEngine(SbkOptions options, BackupEngine backups, Notifier notifier, TimeProvider? time = null, ILogger<RetentionEngine>? logger = null)
+    /// <summary>Applies the catalog's rules to the backups in <paramref name="store"/>; holds and releases are signed by <paramref name="signer"/>.</summary>
+    public RetentionEngine(SbkOptions options, BackupEngine backups, IObjectStore store, Crypto.StateSigner signer, Notifier notifier, TimeProvider? time = null, ILogger<RetentionEngine>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(notifier);
         this.options = options;
         this.backups = backups;
+        this.store = store;
+        this.signer = signer;
         this.notifier = notifier;
         this.time = time ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -86,7 +93,7 @@ public sealed class RetentionEngine
             if (orphans.Count > 0)
             {
                 // A backup in progress holds the database's lock; its archive (committed a moment before its manifest) is never swept.
-                await using var writerLock = await backups.Store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false);
+                await using var writerLock = await backups.TryLockDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
                 if (writerLock is null)
                 {
                     logger.LogInformation("A backup of {Database} is running; its crashed backups are swept next time.", database);
@@ -100,7 +107,7 @@ public sealed class RetentionEngine
                 }
             }
 
-            partials = await backups.Store.SweepAbandonedWritesAsync(BackupLayout.DatabasePrefix(database), safety, cancellationToken).ConfigureAwait(false);
+            partials = await store.SweepAbandonedWritesAsync(BackupLayout.DatabasePrefix(database), safety, cancellationToken).ConfigureAwait(false);
             if (partials > 0)
             {
                 logger.LogInformation("Swept {Count} unfinished upload(s) of {Database} older than {Hours} h", partials, database, safety.TotalHours);
@@ -124,7 +131,7 @@ public sealed class RetentionEngine
     public async Task<(string BackupId, bool StoreHold)> HoldAsync(string database, string backupIdOrLatest, CancellationToken cancellationToken = default)
     {
         var backupId = await backups.ResolveBackupIdAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
-        await backups.Store.WriteSignedJsonAsync(backups.Signer, BackupLayout.Hold(database, backupId), new Marker("hold", time.GetUtcNow()), overwrite: true, cancellationToken).ConfigureAwait(false);
+        await store.WriteSignedJsonAsync(signer, BackupLayout.Hold(database, backupId), new Marker("hold", time.GetUtcNow()), overwrite: true, cancellationToken).ConfigureAwait(false);
         var held = await SetLegalHoldAsync(database, backupId, hold: true, cancellationToken).ConfigureAwait(false);
         return (backupId, held);
     }
@@ -133,8 +140,8 @@ public sealed class RetentionEngine
     public async Task<(string BackupId, bool StoreHold)> ReleaseAsync(string database, string backupId, CancellationToken cancellationToken = default)
     {
         backupId = await backups.ResolveBackupIdAsync(database, backupId, cancellationToken).ConfigureAwait(false);
-        await backups.Store.WriteSignedJsonAsync(backups.Signer, BackupLayout.Released(database, backupId), new Marker("released", time.GetUtcNow()), overwrite: true, cancellationToken).ConfigureAwait(false);
-        await backups.Store.DeleteAsync(BackupLayout.Hold(database, backupId), cancellationToken).ConfigureAwait(false);
+        await store.WriteSignedJsonAsync(signer, BackupLayout.Released(database, backupId), new Marker("released", time.GetUtcNow()), overwrite: true, cancellationToken).ConfigureAwait(false);
+        await store.DeleteAsync(BackupLayout.Hold(database, backupId), cancellationToken).ConfigureAwait(false);
         var cleared = await SetLegalHoldAsync(database, backupId, hold: false, cancellationToken).ConfigureAwait(false);
         return (backupId, cleared);
     }
@@ -142,7 +149,7 @@ public sealed class RetentionEngine
     /// <summary>Whether the backup's release marker authenticates (a forged one, even create-only, releases nothing).</summary>
     private async Task<bool> IsReleasedAsync(string database, string backupId, CancellationToken cancellationToken)
     {
-        var read = await backups.Store.ReadSignedJsonAsync<Marker>(backups.Signer, BackupLayout.Released(database, backupId), cancellationToken).ConfigureAwait(false);
+        var read = await store.ReadSignedJsonAsync<Marker>(signer, BackupLayout.Released(database, backupId), cancellationToken).ConfigureAwait(false);
         if (read.Problem is { } problem)
         {
             logger.LogWarning("[sbk.untrusted-object] {Problem} Backup {BackupId} of {Database} stays kept until 'sbk release' releases it.", problem, backupId, database);
@@ -156,8 +163,8 @@ public sealed class RetentionEngine
 
     private async Task<bool> SetLegalHoldAsync(string database, string backupId, bool hold, CancellationToken cancellationToken)
     {
-        var archive = await backups.Store.TrySetLegalHoldAsync(BackupLayout.Archive(database, backupId), hold, cancellationToken).ConfigureAwait(false);
-        var manifest = archive && await backups.Store.TrySetLegalHoldAsync(BackupLayout.Manifest(database, backupId), hold, cancellationToken).ConfigureAwait(false);
+        var archive = await store.TrySetLegalHoldAsync(BackupLayout.Archive(database, backupId), hold, cancellationToken).ConfigureAwait(false);
+        var manifest = archive && await store.TrySetLegalHoldAsync(BackupLayout.Manifest(database, backupId), hold, cancellationToken).ConfigureAwait(false);
         return archive && manifest;
     }
 
@@ -178,7 +185,6 @@ public sealed class RetentionEngine
     /// <summary>The manifest first (the backup stops existing), then the archive, then the rest.</summary>
     private async Task DeleteBackupAsync(string database, string backupId, Dictionary<string, ObjectInfo> names, CancellationToken cancellationToken)
     {
-        var store = backups.Store;
         await store.DeleteAsync(BackupLayout.Manifest(database, backupId), cancellationToken).ConfigureAwait(false);
         await store.DeleteAsync(BackupLayout.Archive(database, backupId), cancellationToken).ConfigureAwait(false);
         foreach (var name in names.Keys.Where(n => n is not ("manifest.json" or "archive")))
@@ -191,7 +197,7 @@ public sealed class RetentionEngine
     private async Task<Dictionary<string, Dictionary<string, ObjectInfo>>> ObjectsByBackupAsync(string database, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, Dictionary<string, ObjectInfo>>(StringComparer.Ordinal);
-        await foreach (var item in backups.Store.ListAsync(BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
+        await foreach (var item in store.ListAsync(BackupLayout.DatabasePrefix(database), cancellationToken).ConfigureAwait(false))
         {
             var parts = item.Key.Split('/');
             if (parts.Length == 3 && BackupId.IsValid(parts[1]))
@@ -215,7 +221,7 @@ public sealed class RetentionEngine
     private async Task TrackStallAsync(string database, RetentionOptions rules, IReadOnlyList<RetentionDecision> decisions, int deleted, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var key = BackupLayout.RetentionState(database);
-        var state = await backups.Store.ReadJsonAsync<RetentionState>(key, cancellationToken).ConfigureAwait(false);
+        var state = await store.ReadJsonAsync<RetentionState>(key, cancellationToken).ConfigureAwait(false);
 
         var since = state?.LastDeletionAt ?? state?.FirstPruneAt ?? now;
         var next = deleted > 0
@@ -230,7 +236,7 @@ public sealed class RetentionEngine
             next = next with { StallNotifiedAt = now };
         }
 
-        await backups.Store.WriteJsonAsync(key, next, cancellationToken).ConfigureAwait(false);
+        await store.WriteJsonAsync(key, next, cancellationToken).ConfigureAwait(false);
     }
 
     private sealed record RetentionState(DateTimeOffset FirstPruneAt, DateTimeOffset? LastDeletionAt, int KeptAfterLastDeletion, DateTimeOffset? StallNotifiedAt);

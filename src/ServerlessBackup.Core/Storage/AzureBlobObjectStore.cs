@@ -22,20 +22,21 @@ namespace ServerlessBackup.Storage;
 /// </summary>
 public sealed class AzureBlobObjectStore : IObjectStore
 {
-    private const int LeaseSeconds = 30;
     private readonly BlobContainerClient container;
     private readonly AzureBlobStoreOptions options;
     private readonly TimeProvider time;
 
-    /// <summary>Creates the store over a container client (made from a connection string, or a URI and a credential).</summary>
+    /// <summary>The store over a container client (made from a connection string, or a URI and a credential).</summary>
     public AzureBlobObjectStore(BlobContainerClient container, AzureBlobStoreOptions? options = null, TimeProvider? time = null)
     {
         var settings = options ?? new AzureBlobStoreOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.LeaseSeconds, 15, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.LeaseSeconds, 60, nameof(options));
         // Blocks and ranges come from a pool of their own, bounded: the shared pool would keep one per thread that ever held one.
         Buffers = ArrayPool<byte>.Create(Math.Max(settings.BlockSize, settings.DownloadRangeSize), 2 * (settings.MaxConcurrency + 2));
         ArgumentNullException.ThrowIfNull(container);
         this.container = container;
-        this.options = options ?? new AzureBlobStoreOptions();
+        this.options = settings;
         this.time = time ?? TimeProvider.System;
         // Never the query string: a SAS must not reach a message.
         Description = $"the Azure Blob container {container.Uri.GetLeftPart(UriPartial.Path)}";
@@ -180,8 +181,8 @@ public sealed class AzureBlobObjectStore : IObjectStore
         {
             try
             {
-                await lease.AcquireAsync(TimeSpan.FromSeconds(LeaseSeconds), cancellationToken: cancellationToken).ConfigureAwait(false);
-                return new Lease(lease);
+                await lease.AcquireAsync(TimeSpan.FromSeconds(options.LeaseSeconds), cancellationToken: cancellationToken).ConfigureAwait(false);
+                return new Lease(lease, TimeSpan.FromSeconds(options.LeaseSeconds / 3.0));
             }
             catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.LeaseAlreadyPresent)
             {
@@ -631,11 +632,13 @@ public sealed class AzureBlobObjectStore : IObjectStore
         private readonly BlobLeaseClient lease;
         private readonly CancellationTokenSource stop = new();
         private readonly CancellationTokenSource lost = new();
+        private readonly TimeSpan renewEvery;
         private readonly Task renewal;
 
-        public Lease(BlobLeaseClient lease)
+        public Lease(BlobLeaseClient lease, TimeSpan renewEvery)
         {
             this.lease = lease;
+            this.renewEvery = renewEvery;
             renewal = RenewAsync();
         }
 
@@ -647,7 +650,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
             {
                 while (true)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(LeaseSeconds / 3.0), stop.Token).ConfigureAwait(false);
+                    await Task.Delay(renewEvery, stop.Token).ConfigureAwait(false);
                     await lease.RenewAsync(cancellationToken: stop.Token).ConfigureAwait(false);
                 }
             }

@@ -15,6 +15,13 @@ public sealed record AzureBlobStoreOptions
     /// <summary>Whether the container client signs with a connection string's key or SAS (true) or as an Entra ID identity (false): error messages name the right thing to check.</summary>
     public bool SignsWithConnectionString { get; init; }
 
+    /// <summary>
+    /// Seconds a lock's lease lasts (15-60, Azure's bounds; default 30). The holder renews it every
+    /// third of that; a holder that dies leaves it to expire, and a holder that cannot renew it
+    /// knows within a third of it that the lock is lost.
+    /// </summary>
+    public int LeaseSeconds { get; init; } = 30;
+
     /// <summary>Blobs asked for per listing page; null: the service's default (5,000).</summary>
     public int? ListPageSize { get; init; }
 

@@ -37,6 +37,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <inheritdoc />
     public Task<ObjectWriter> OpenWriteAsync(string key, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = path + PartialMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -47,6 +48,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <inheritdoc />
     public async Task<bool> PutAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(key);
         if (!overwrite && File.Exists(path))
         {
@@ -75,6 +77,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <inheritdoc />
     public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(key);
         try
         {
@@ -89,6 +92,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <inheritdoc />
     public async Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var file = new FileInfo(PathOf(key));
         return file.Exists ? await InfoAsync(key, file, cancellationToken).ConfigureAwait(false) : null;
     }
@@ -96,6 +100,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <inheritdoc />
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         StoreKeys.ValidatePrefix(prefix);
         // Start from the deepest directory the prefix names; filter the rest by string.
         var slash = prefix.LastIndexOf('/');
@@ -168,6 +173,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <inheritdoc />
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(key);
         var existed = File.Exists(path);
         if (Directory.Exists(Path.GetDirectoryName(path)))
@@ -182,6 +188,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <inheritdoc />
     public Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         try
@@ -243,6 +250,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(done, this);
+            cancellationToken.ThrowIfCancellationRequested();
             return stream.WriteAsync(buffer, cancellationToken);
         }
 

@@ -47,6 +47,17 @@ internal sealed class TestCatalog : IDisposable
 
     public RestoreEngine Restores(BackupEngine engine, TimeProvider? time = null) => new(Options, engine, Secrets, time);
 
+    /// <summary>Signs state objects under the catalog's master key, as the hosts' signer does.</summary>
+    public StateSigner Signer() => new(new MasterKeyProvider(Secrets, Options.MasterKeySecret));
+
+    /// <summary>Retention over <paramref name="store"/>, as the hosts compose it.</summary>
+    public Retention.RetentionEngine Retention(IObjectStore store, TimeProvider? time = null) =>
+        new(Options, Engine(store), store, Signer(), new Notify.Notifier(Options.Notifications, Secrets), time);
+
+    /// <summary>Drills over <paramref name="engine"/> and <paramref name="restores"/>, their reports in <paramref name="store"/>.</summary>
+    public Drills.DrillEngine Drills(BackupEngine engine, RestoreEngine restores, IObjectStore store) =>
+        new(Options, engine, restores, store, new Sealer(new MasterKeyProvider(Secrets, Options.MasterKeySecret)), new Notify.Notifier(Options.Notifications, Secrets));
+
     /// <summary>A scratch server: the test PostgreSQL (15 by default), shared with the sources, as in development.</summary>
     public async Task<TestCatalog> WithScratchAsync(int? port = null, bool allowSourceServer = true)
     {
