@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using ZstdSharp;
+using ZstdNet;
 
 namespace ServerlessBackup.Compression;
 
@@ -8,8 +8,9 @@ namespace ServerlessBackup.Compression;
 /// Encoding 2: each block as an independent zstd frame (its content size and checksum in it), preceded
 /// by a 12-byte zstd skippable frame that holds the compressed frame's length. Any zstd reader
 /// (<c>zstd -d</c>) reads the whole as one stream and skips the index frames; sbk reads the
-/// lengths to decompress frames on every core at once. Compression runs on ZstdSharp, a managed
-/// port of the reference implementation (no native library to ship or patch).
+/// lengths to decompress frames on every core at once. Frames are made and read by the reference
+/// implementation, libzstd, through ZstdNet (which ships it for Linux and Windows, x64 and arm64):
+/// twice the speed of a managed port, on the CPU a restore shares with the database server.
 /// </summary>
 internal sealed class ZstdFrames : IBlockCodec, IDisposable
 {
@@ -28,9 +29,12 @@ internal sealed class ZstdFrames : IBlockCodec, IDisposable
     // One compression context per block in flight at most (not one per pool thread): each holds a few MiB of tables.
     private readonly System.Collections.Concurrent.ConcurrentBag<Compressor> idle = [];
     private readonly List<Compressor> all = [];
-    private readonly int level;
 
-    public ZstdFrames(int level) => this.level = level;
+    // Each frame carries its content checksum: a frame damaged after it authenticated (a bug) fails loudly, also in 'zstd -d'.
+    private readonly CompressionOptions options;
+
+    public ZstdFrames(int level) =>
+        options = new CompressionOptions(null, new Dictionary<ZSTD_cParameter, int> { [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1 }, level);
 
     /// <inheritdoc />
     public int MaxCompressedLength(int length) => IndexLength + Compressor.GetCompressBound(length);
@@ -40,9 +44,7 @@ internal sealed class ZstdFrames : IBlockCodec, IDisposable
     {
         if (!idle.TryTake(out var compressor))
         {
-            compressor = new Compressor(level);
-            // Each frame carries its content checksum: a frame damaged after it authenticated (a bug) fails loudly, also in 'zstd -d'.
-            compressor.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+            compressor = new Compressor(options);
             lock (all)
             {
                 all.Add(compressor);
@@ -71,6 +73,8 @@ internal sealed class ZstdFrames : IBlockCodec, IDisposable
         {
             compressor.Dispose();
         }
+
+        options.Dispose();
     }
 
     /// <summary>Decompresses one frame of at most <see cref="MaxBlockLength"/> bytes into a pooled buffer; returns it and its length.</summary>
