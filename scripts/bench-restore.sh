@@ -2,9 +2,10 @@
 # Benchmark (prints figures; not a test): generates a database of at least SBK_BENCH_GB GiB of
 # table data (default 1) in SBK_BENCH_TABLES tables (default 4, so that parallel restores have work
 # to share), backs it up with pg_dump -Fc to a local file and with sbk to Azurite, then in one run
-# measures pg_restore from the local file (serial and -j 2; the baselines) against sbk restore
-# from Azurite into a scratch database (streamed, and --jobs 2), and the time each verification
-# level adds (archive, restore, census, assertions).
+# measures, alternated over SBK_BENCH_ROUNDS rounds (default 3; medians), pg_restore from the local
+# file (serial and -j 2; the baselines) against sbk restore from the file store and from Azurite
+# into a scratch database (streamed, and --jobs 2), then the time each verification level adds
+# (archive, restore, census, assertions; one run each).
 set -euo pipefail
 source "$(dirname "$0")/lib/servers.sh"
 source "$(dirname "$0")/lib/bench.sh"
@@ -26,10 +27,13 @@ cat > "$RUN/sbk.json" <<JSON
     { "Name": "every kind present", "Sql": "SELECT count(DISTINCT kind) FROM events", "Expect": "Equals", "Value": "4" },
     { "Name": "no negative amounts", "Sql": "SELECT id FROM events WHERE amount < 0" } ] } } }
 JSON
+# The same configuration with a local file store, to tell Azurite's own CPU from sbk's.
+sed 's/"Store": {[^}]*}/"Store": { "Kind": "FileSystem", "Path": "store" }/' "$RUN/sbk.json" > "$RUN/sbk-file.json"
 sbk keys init >/dev/null
-log "pg_dump -Fc -f (the baselines' archive) and sbk backup to Azurite"
+log "pg_dump -Fc -f (the baselines' archive) and sbk backup to Azurite and to the file store"
 PGPASSWORD=$PASSWORD pg_dump -h 127.0.0.1 -p "$PORT" -U postgres -Fc -f "$RUN/base.dump" bench
 sbk backup bench >/dev/null 2>&1
+sbk --config sbk-file.json backup bench >/dev/null 2>&1
 
 restore_baseline() { # jobs
   bench_psql -q -c "DROP DATABASE IF EXISTS baseline" -c "CREATE DATABASE baseline" postgres
@@ -37,16 +41,31 @@ restore_baseline() { # jobs
 }
 sweep() { bench_psql -tAq -c "SELECT datname FROM pg_database WHERE datname LIKE 'sbk\_scratch\_%'" postgres | while read -r db; do bench_psql -q -c "DROP DATABASE \"$db\"" postgres; done; }
 
+ROUNDS=${SBK_BENCH_ROUNDS:-3}
+declare -A secs runs rss
+# Alternated rounds, medians: on two shared cores one run's noise is larger than the differences measured.
+for round in $(seq 1 "$ROUNDS"); do
+  for jobs in 1 2; do
+    log "round $round: pg_restore -j $jobs from the local file"
+    read -r s _ < <(restore_baseline "$jobs"); runs[base$jobs]+="$s "
+    for store in file azurite; do
+      config=sbk.json; [ "$store" = file ] && config=sbk-file.json
+      sync; log "round $round: sbk restore --jobs $jobs from the $store store"
+      read -r s kb _ < <(cd "$RUN" && measure dotnet bin/sbk.dll --config "$config" restore bench --jobs "$jobs")
+      sweep
+      runs[$store$jobs]+="$s "; rss[$store$jobs]+="$kb "
+    done
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 rows=()
-declare -A secs
 for jobs in 1 2; do
-  log "pg_restore -j $jobs from the local file"
-  read -r s _ < <(restore_baseline "$jobs"); secs[base$jobs]=$s
-  sync; log "sbk restore --jobs $jobs from Azurite"
-  read -r s kb _ < <(cd "$RUN" && measure dotnet bin/sbk.dll restore bench --jobs "$jobs"); secs[sbk$jobs]=$s
-  sweep
-  rows+=("$(printf '| pg_restore -j %s, local file (baseline) | %7.1f | 1.00 | |' "$jobs" "${secs[base$jobs]}")")
-  rows+=("$(printf '| sbk restore --jobs %s, from Azurite | %7.1f | %5.2f | %6.0f |' "$jobs" "$s" "$(echo "$s / ${secs[base$jobs]}" | bc -l)" "$(echo "$kb / 1024" | bc -l)")")
+  base=$(median <<<"${runs[base$jobs]}")
+  rows+=("$(printf '| pg_restore -j %s, local file (baseline) | %7.1f | 1.00 | | %s|' "$jobs" "$base" "${runs[base$jobs]}")")
+  for store in file azurite; do
+    s=$(median <<<"${runs[$store$jobs]}"); kb=$(tr ' ' '\n' <<<"${rss[$store$jobs]}" | sort -n | tail -1)
+    rows+=("$(printf '| sbk restore --jobs %s, from the %s store | %7.1f | %5.2f | %6.0f | %s|' "$jobs" "$store" "$s" "$(echo "$s / $base" | bc -l)" "$(echo "$kb / 1024" | bc -l)" "${runs[$store$jobs]}")")
+  done
 done
 bench_psql -q -c "DROP DATABASE IF EXISTS baseline" postgres
 
@@ -61,8 +80,9 @@ echo
 machine_line
 echo "Table data: $DATA; pg_dump archive $(du -m "$RUN/base.dump" | cut -f1) MiB"
 echo
-echo "| run | wall s | × baseline | peak RSS MiB |"
-echo "|---|---|---|---|"
+echo "Restores: $ROUNDS alternated rounds, medians (every run's seconds in the last column)"
+echo "| run | wall s | × baseline | peak RSS MiB | runs |"
+echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "| sbk verify --level | wall s | adds to the level below | × restore level | peak RSS MiB |"

@@ -54,14 +54,14 @@ internal sealed class Interaction
     public void WriteNote(string message) => Error.WriteLine(message);
 
     /// <summary>Runs <paramref name="work"/> showing its progress: a bar on a terminal, a line every few seconds otherwise.</summary>
-    public async Task<T> WithProgressAsync<T>(string title, Func<IProgress<BackupProgress>, Task<T>> work)
+    public async Task<T> WithProgressAsync<T>(string title, Func<IProgress<WorkProgress>, Task<T>> work)
     {
         if (!IsInteractive)
         {
             var last = Stopwatch.StartNew();
-            var lines = new Progress<BackupProgress>(p =>
+            var lines = new Progress<WorkProgress>(p =>
             {
-                if (p.Phase is BackupPhase.Done or BackupPhase.Committing || last.Elapsed >= TimeSpan.FromSeconds(5))
+                if (p.Phase is WorkPhase.Done or WorkPhase.Committing || last.Elapsed >= TimeSpan.FromSeconds(5))
                 {
                     last.Restart();
                     Error.WriteLine(Describe(title, p));
@@ -145,7 +145,7 @@ internal sealed class Interaction
         return result;
     }
 
-    private static string Describe(string title, BackupProgress p)
+    private static string Describe(string title, WorkProgress p)
     {
         var seconds = Math.Max(p.Elapsed.TotalSeconds, 0.001);
         var rate = p.SourceBytes / seconds;
@@ -168,8 +168,8 @@ internal sealed class Interaction
     }
 
     /// <summary>Progress that reports on the caller's thread (Spectre redraws on its own).</summary>
-    private sealed class SyncProgress(Action<BackupProgress> handler) : IProgress<BackupProgress>
+    private sealed class SyncProgress(Action<WorkProgress> handler) : IProgress<WorkProgress>
     {
-        public void Report(BackupProgress value) => handler(value);
+        public void Report(WorkProgress value) => handler(value);
     }
 }

@@ -24,7 +24,9 @@ public sealed class ArchiveOffsetsTests
     public async Task A_piped_dump_gets_exactly_the_offsets_pg_dump_writes_to_a_file_and_restores_in_parallel()
     {
         await using var source = await TestDatabase.CreateAsync("src");
-        await source.ExecuteAsync(Fixture.Schema + "CREATE TABLE second AS SELECT g, md5(g::text) AS m FROM generate_series(1, 20000) g; CREATE TABLE third AS SELECT g FROM generate_series(1, 5000) g;");
+        await source.ExecuteAsync(Fixture.Schema + "CREATE TABLE second AS SELECT g, md5(g::text) AS m FROM generate_series(1, 20000) g; CREATE TABLE third AS SELECT g FROM generate_series(1, 5000) g;"
+            // Several MiB of rows, and one row longer than the scanner's 1 MiB buffer: every way of crossing it.
+            + "CREATE TABLE big AS SELECT g, repeat(md5(g::text), 100) AS r FROM generate_series(1, 2000) g; CREATE TABLE wide AS SELECT repeat('x', 3000000) AS w;");
         var directory = Directory.CreateTempSubdirectory("sbk-offsets-").FullName;
         try
         {
@@ -50,6 +52,66 @@ public sealed class ArchiveOffsetsTests
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task The_scanner_reports_each_block_where_pg_dump_would_have_put_it_and_only_once_all_of_it_has_arrived()
+    {
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync(Fixture.Schema
+            + "CREATE TABLE big AS SELECT g, repeat(md5(g::text), 100) AS r FROM generate_series(1, 2000) g; CREATE TABLE wide AS SELECT repeat('x', 3000000) AS w;"
+            + "SELECT lo_from_bytea(0, decode(repeat('ab', 100000), 'hex')); SELECT lo_from_bytea(0, 'small'::bytea);");
+        var directory = Directory.CreateTempSubdirectory("sbk-scan-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "file.dump");
+            var piped = Path.Combine(directory, "piped.dump");
+            await DumpAsync(source, file, piped: false);
+            await DumpAsync(source, piped, piped: true);
+            var expected = ArchiveOffsets.Read(file).Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!.Value);
+            var bytes = await File.ReadAllBytesAsync(piped);
+
+            IReadOnlyList<ArchiveOffsets.TocEntry>? toc = null;
+            var reported = new Dictionary<int, (long Start, long Arrived)>();
+            long arrived = 0;
+            var scanner = new ArchiveBlockScanner((entries, _) => toc = entries, (id, start) => Assert.True(reported.TryAdd(id, (start, arrived)), $"block {id} reported twice"));
+            // In pieces of every size, as a network delivers them: integers and chunks straddle pieces.
+            var random = new Random(7);
+            for (var at = 0; at < bytes.Length;)
+            {
+                var n = Math.Min(bytes.Length - at, random.Next(1, 200_000));
+                arrived = at + n;
+                scanner.Push(bytes.AsSpan(at, n));
+                at += n;
+            }
+
+            Assert.False(scanner.Lost);
+            Assert.NotNull(toc);
+            Assert.Contains(toc, e => e.HasData && e.Section == ArchiveOffsets.SectionData);
+            Assert.Equal(expected.OrderBy(e => e.Key), reported.Select(r => KeyValuePair.Create(r.Key, r.Value.Start)).OrderBy(e => e.Key));
+            // Each block is reported only once its last byte (just before the next block, or the end) has arrived.
+            var ends = reported.Values.Select(r => r.Start).Order().Skip(1).Append(bytes.Length).ToList();
+            var byStart = reported.Values.OrderBy(r => r.Start).ToList();
+            for (var i = 0; i < byStart.Count; i++)
+            {
+                Assert.True(byStart[i].Arrived >= ends[i], $"the block at {byStart[i].Start} was reported with {byStart[i].Arrived} bytes in, before its end at {ends[i]}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_scanner_follows_nothing_that_is_not_a_custom_format_archive()
+    {
+        var reported = 0;
+        var scanner = new ArchiveBlockScanner((_, _) => reported++, (_, _) => reported++);
+        scanner.Push("PGDMP but not really, and then some more bytes"u8);
+        scanner.Push(new byte[100_000]);
+        Assert.True(scanner.Lost);
+        Assert.Equal(0, reported);
     }
 
     [Fact]

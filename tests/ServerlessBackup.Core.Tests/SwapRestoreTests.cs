@@ -120,13 +120,13 @@ public sealed class SwapRestoreTests
     private static RestoreRequest IntoProd(string backupId) => new() { Database = "prod", Backup = backupId, Target = "prod", Confirm = "prod" };
 
     /// <summary>Runs <paramref name="action"/> once, synchronously, the first time the restore reports <paramref name="phase"/>.</summary>
-    private sealed class OnPhase(BackupPhase phase, Action action) : IProgress<BackupProgress>
+    private sealed class OnPhase(WorkPhase phase, Action action) : IProgress<WorkProgress>
     {
         private int done;
 
         public bool Happened => done == 1;
 
-        public void Report(BackupProgress value)
+        public void Report(WorkProgress value)
         {
             if (value.Phase == phase && Interlocked.Exchange(ref done, 1) == 0)
             {
@@ -220,7 +220,7 @@ public sealed class SwapRestoreTests
     {
         await using var s = await SetupAsync();
         SbkException? backupRefusal = null, restoreRefusal = null;
-        var during = new OnPhase(BackupPhase.Restoring, () =>
+        var during = new OnPhase(WorkPhase.Restoring, () =>
         {
             backupRefusal = Assert.ThrowsAsync<SbkException>(() => s.Backups.BackupAsync("prod")).GetAwaiter().GetResult();
             restoreRefusal = Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(IntoProd(s.Backup.BackupId))).GetAwaiter().GetResult();
@@ -239,11 +239,11 @@ public sealed class SwapRestoreTests
     }
 
     [Theory]
-    [InlineData(BackupPhase.Downloading)]
-    [InlineData(BackupPhase.Restoring)]
-    [InlineData(BackupPhase.Checking)]
-    [InlineData(BackupPhase.Swapping)]
-    public async Task A_restore_cancelled_at_any_phase_leaves_the_database_as_it_was_and_nothing_behind(BackupPhase phase)
+    [InlineData(WorkPhase.Downloading)]
+    [InlineData(WorkPhase.Restoring)]
+    [InlineData(WorkPhase.Checking)]
+    [InlineData(WorkPhase.Swapping)]
+    public async Task A_restore_cancelled_at_any_phase_leaves_the_database_as_it_was_and_nothing_behind(WorkPhase phase)
     {
         await using var s = await SetupAsync();
         await s.Prod.ExecuteAsync(Migration);

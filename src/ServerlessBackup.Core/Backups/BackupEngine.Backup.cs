@@ -28,7 +28,7 @@ public sealed partial class BackupEngine
     /// reads it), and a failure is logged with <c>[sbk.backup-failed]</c> and announced to the team.
     /// </remarks>
     /// <exception cref="CancelledException">Cancelled: pg_dump was stopped and nothing was stored.</exception>
-    public Task<Manifest> BackupAsync(string database, string? label = null, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+    public Task<Manifest> BackupAsync(string database, string? label = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CancelledException.SayingAsync(BackupAsync(database, label, progress, null, cancellationToken),
             $"The backup of '{database}' stopped: pg_dump was stopped and nothing was stored (the unfinished upload was discarded).", cancellationToken);
 
@@ -50,7 +50,7 @@ public sealed partial class BackupEngine
         await store.TryAcquireLockAsync(BackupLayout.Lock(database), cancellationToken).ConfigureAwait(false);
 
     /// <summary>A backup under a lock the caller already holds (a restore's emergency backup), or its own; recorded and announced.</summary>
-    internal async Task<Manifest> BackupAsync(string database, string? label, IProgress<BackupProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
+    internal async Task<Manifest> BackupAsync(string database, string? label, IProgress<WorkProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
     {
         var entry = ResolveDatabase(database);
         if (label is not null && !IsValidLabel(label))
@@ -107,12 +107,12 @@ public sealed partial class BackupEngine
         }
     }
 
-    private async Task<Manifest> TakeBackupAsync(string database, DatabaseOptions entry, string? label, IProgress<BackupProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
+    private async Task<Manifest> TakeBackupAsync(string database, DatabaseOptions entry, string? label, IProgress<WorkProgress>? progress, IStoreLock? heldLock, CancellationToken cancellationToken)
     {
 
         var clock = Stopwatch.StartNew();
-        void Report(BackupPhase phase, long source, long stored) => progress?.Report(new BackupProgress(phase, source, stored, clock.Elapsed));
-        Report(BackupPhase.Preflight, 0, 0);
+        void Report(WorkPhase phase, long source, long stored) => progress?.Report(new WorkProgress(phase, source, stored, clock.Elapsed));
+        Report(WorkPhase.Preflight, 0, 0);
 
         // Everything that can be wrong is checked before the store is touched.
         var master = await keys.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
@@ -163,8 +163,8 @@ public sealed partial class BackupEngine
             var censusTask = session.TakeCensusAsync(entry.Census, token);
             try
             {
-                Report(BackupPhase.Dumping, 0, 0);
-                await using var output = new ObservedStream(dump.Output, read => Report(BackupPhase.Dumping, read, encryptor.CiphertextLength));
+                Report(WorkPhase.Dumping, 0, 0);
+                await using var output = new ObservedStream(dump.Output, read => Report(WorkPhase.Dumping, read, encryptor.CiphertextLength));
                 if (encoding is PayloadEncoding.GzipMembers or PayloadEncoding.ZstdFrames)
                 {
                     using var codec = encoding == PayloadEncoding.ZstdFrames ? new ZstdFrames(options.Dump.EffectiveCompressionLevel) : (IBlockCodec)new GzipMembers(options.Dump.EffectiveCompressionLevel);
@@ -190,7 +190,7 @@ public sealed partial class BackupEngine
                 dumpMessages = messages;
                 census = await censusTask.ConfigureAwait(false);
                 await encryptor.CompleteAsync(token).ConfigureAwait(false);
-                Report(BackupPhase.Committing, dumpLength, encryptor.CiphertextLength);
+                Report(WorkPhase.Committing, dumpLength, encryptor.CiphertextLength);
                 sha256 = encryptor.CiphertextSha256!;
                 archive = await writer.CommitAsync(new Dictionary<string, string> { ["backupid"] = backupId, ["role"] = BackupKey.ArchiveRole }, token).ConfigureAwait(false);
             }
@@ -256,7 +256,7 @@ public sealed partial class BackupEngine
             }
         }
 
-        Report(BackupPhase.Done, dumpLength, archive.Length);
+        Report(WorkPhase.Done, dumpLength, archive.Length);
         logger.LogInformation("Backup {BackupId} of {Database} committed: {Bytes} bytes stored", backupId, database, archive.Length);
         return manifest;
     }

@@ -290,21 +290,21 @@ public sealed partial class BackupEngine
     /// archive's hash and header must match the manifest. The file appears only when all of it
     /// checked out: on any failure nothing is left at <paramref name="outputPath"/>.
     /// </summary>
-    public Task<DecryptResult> DecryptAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+    public Task<DecryptResult> DecryptAsync(string database, string backupIdOrLatest, string outputPath, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CancelledException.SayingAsync(DecryptCoreAsync(database, backupIdOrLatest, outputPath, progress, cancellationToken), $"The decryption stopped: the unfinished output was removed and nothing was written to {outputPath}.", cancellationToken);
 
-    private async Task<DecryptResult> DecryptCoreAsync(string database, string backupIdOrLatest, string outputPath, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private async Task<DecryptResult> DecryptCoreAsync(string database, string backupIdOrLatest, string outputPath, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         await using var archive = await OpenArchiveAsync(database, backupIdOrLatest, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var bytes = await WriteAtomicallyAsync(outputPath, async partial =>
         {
             var written = await PlaintextFile.WriteAsync(archive.Stream, partial, durable: true,
-                n => progress?.Report(new BackupProgress(BackupPhase.Decrypting, archive.StoredBytesRead, n, clock.Elapsed)), cancellationToken).ConfigureAwait(false);
+                n => progress?.Report(new WorkProgress(WorkPhase.Decrypting, archive.StoredBytesRead, n, clock.Elapsed)), cancellationToken).ConfigureAwait(false);
             archive.VerifyComplete();
             return written;
         }).ConfigureAwait(false);
-        progress?.Report(new BackupProgress(BackupPhase.Done, archive.StoredBytesRead, bytes, clock.Elapsed));
+        progress?.Report(new WorkProgress(WorkPhase.Done, archive.StoredBytesRead, bytes, clock.Elapsed));
         return new DecryptResult(archive.Details.Manifest.BackupId, outputPath, bytes, ManifestChecked: true);
     }
 
@@ -312,10 +312,10 @@ public sealed partial class BackupEngine
     /// The emergency path: decrypts a lone archive file (downloaded from the store by any means)
     /// with nothing but the master key it names, found in the secret store.
     /// </summary>
-    public Task<DecryptResult> DecryptArchiveFileAsync(string archivePath, string outputPath, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+    public Task<DecryptResult> DecryptArchiveFileAsync(string archivePath, string outputPath, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CancelledException.SayingAsync(DecryptArchiveFileCoreAsync(archivePath, outputPath, progress, cancellationToken), $"The decryption stopped: the unfinished output was removed and nothing was written to {outputPath}.", cancellationToken);
 
-    private async Task<DecryptResult> DecryptArchiveFileCoreAsync(string archivePath, string outputPath, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private async Task<DecryptResult> DecryptArchiveFileCoreAsync(string archivePath, string outputPath, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(archivePath);
         if (!File.Exists(archivePath))
@@ -333,8 +333,8 @@ public sealed partial class BackupEngine
 
         await using var plain = new ObservedStream(payload, what: what);
         var bytes = await WriteAtomicallyAsync(outputPath, partial => PlaintextFile.WriteAsync(plain, partial, durable: true,
-            n => progress?.Report(new BackupProgress(BackupPhase.Decrypting, source.BytesRead, n, clock.Elapsed)), cancellationToken)).ConfigureAwait(false);
-        progress?.Report(new BackupProgress(BackupPhase.Done, source.BytesRead, bytes, clock.Elapsed));
+            n => progress?.Report(new WorkProgress(WorkPhase.Decrypting, source.BytesRead, n, clock.Elapsed)), cancellationToken)).ConfigureAwait(false);
+        progress?.Report(new WorkProgress(WorkPhase.Done, source.BytesRead, bytes, clock.Elapsed));
         return new DecryptResult(key.Envelope.BackupId, outputPath, bytes, ManifestChecked: false);
     }
 

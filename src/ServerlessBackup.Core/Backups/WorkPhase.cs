@@ -1,7 +1,7 @@
 namespace ServerlessBackup.Backups;
 
 /// <summary>Where a long operation is.</summary>
-public enum BackupPhase
+public enum WorkPhase
 {
     /// <summary>Checking keys, secrets, the server and pg_dump; nothing written yet.</summary>
     Preflight,

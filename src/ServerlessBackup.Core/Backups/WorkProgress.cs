@@ -1,8 +1,8 @@
 namespace ServerlessBackup.Backups;
 
-/// <summary>A progress report of a backup or decryption.</summary>
+/// <summary>A progress report of long work: a backup, a decryption, a restore or a verification (what it is doing says <see cref="Phase"/>).</summary>
 /// <param name="Phase">The phase.</param>
-/// <param name="SourceBytes">Bytes read from the source so far (pg_dump output, or stored archive when decrypting).</param>
-/// <param name="StoredBytes">Bytes written so far (encrypted archive, or plaintext archive when decrypting).</param>
+/// <param name="SourceBytes">Bytes read so far (pg_dump output when backing up; the stored archive when decrypting, restoring or verifying).</param>
+/// <param name="StoredBytes">Bytes written so far (the encrypted archive when backing up; plaintext when decrypting, restoring or verifying).</param>
 /// <param name="Elapsed">Time since the operation started.</param>
-public sealed record BackupProgress(BackupPhase Phase, long SourceBytes, long StoredBytes, TimeSpan Elapsed);
+public sealed record WorkProgress(WorkPhase Phase, long SourceBytes, long StoredBytes, TimeSpan Elapsed);

@@ -68,8 +68,8 @@ public sealed class OperationActivities
         }
     }
 
-    private sealed class Progress(Action<BackupProgress> handler) : IProgress<BackupProgress>
+    private sealed class Progress(Action<WorkProgress> handler) : IProgress<WorkProgress>
     {
-        public void Report(BackupProgress value) => handler(value);
+        public void Report(WorkProgress value) => handler(value);
     }
 }

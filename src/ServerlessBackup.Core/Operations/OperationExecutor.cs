@@ -39,7 +39,7 @@ public sealed class OperationExecutor
 
     /// <summary>Runs <paramref name="record"/>; progress goes to <paramref name="progress"/>.</summary>
     /// <exception cref="OperationCanceledException">Only when <paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<OperationOutcome> RunAsync(OperationRecord record, IProgress<BackupProgress>? progress, CancellationToken cancellationToken = default)
+    public async Task<OperationOutcome> RunAsync(OperationRecord record, IProgress<WorkProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         try

@@ -141,7 +141,7 @@ public sealed class OperationStore
 public sealed record OperationProgress(string Phase, long? Bytes, DateTimeOffset At)
 {
     /// <summary>The phase name an engine progress report maps to.</summary>
-    public static string PhaseOf(Backups.BackupProgress progress)
+    public static string PhaseOf(Backups.WorkProgress progress)
     {
         ArgumentNullException.ThrowIfNull(progress);
         return progress.Phase.ToString().ToLowerInvariant();

@@ -14,17 +14,34 @@ namespace ServerlessBackup.Restore;
 internal static class ArchiveOffsets
 {
     private const int FormatCustom = 1;
-    private const byte OffsetNotSet = 1;
-    private const byte OffsetSet = 2;
-    private const byte BlockData = 1;
-    private const byte BlockBlobs = 3;
+    internal const byte OffsetNotSet = 1;
+    internal const byte OffsetSet = 2;
+    internal const byte BlockData = 1;
+    internal const byte BlockBlobs = 3;
+
+    /// <summary>pg_dump's section numbers (pg_backup_archiver.h): entries of section "none" belong to the section before them.</summary>
+    internal const int SectionData = 3;
+
+    /// <summary>One entry of an archive's table of contents: its dump id, where its data-offset slot is (flag byte, then the offset), whether it has a data block, and its section.</summary>
+    internal readonly record struct TocEntry(int DumpId, long Slot, byte Flag, bool HasData, int Section);
+
+    /// <summary>The slot bytes that say "this entry's data starts at <paramref name="offset"/>" in an archive with <paramref name="offSize"/>-byte offsets.</summary>
+    internal static byte[] SlotBytes(long offset, int offSize)
+    {
+        var slot = new byte[1 + offSize];
+        slot[0] = OffsetSet;
+        Span<byte> full = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(full, offset);
+        full[..offSize].CopyTo(slot.AsSpan(1));
+        return slot;
+    }
 
     /// <summary>Fills the unset offsets of the archive at <paramref name="path"/>; returns how many were set (0 when none were missing or the archive is not one this understands).</summary>
     public static int FillIn(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16);
         Reader reader;
-        List<(int DumpId, long Slot, byte Flag)> entries;
+        List<TocEntry> entries;
         try
         {
             reader = new Reader(file);
@@ -44,9 +61,9 @@ internal static class ArchiveOffsets
         var found = new Dictionary<int, long>();
         try
         {
-            while (file.Position < file.Length)
+            while (reader.Position < file.Length)
             {
-                var start = file.Position;
+                var start = reader.Position;
                 var type = reader.Byte();
                 var dumpId = reader.Int();
                 if (type == BlockData)
@@ -75,7 +92,7 @@ internal static class ArchiveOffsets
 
         var set = 0;
         Span<byte> slot = stackalloc byte[1 + 8];
-        foreach (var (dumpId, position, flag) in entries)
+        foreach (var (dumpId, position, flag, _, _) in entries)
         {
             if (flag != OffsetNotSet || !found.TryGetValue(dumpId, out var offset))
             {
@@ -102,7 +119,7 @@ internal static class ArchiveOffsets
             var reader = new Reader(file);
             var result = new Dictionary<int, long?>();
             Span<byte> offset = stackalloc byte[8];
-            foreach (var (dumpId, slot, flag) in reader.ReadHeaderAndToc())
+            foreach (var (dumpId, slot, flag, _, _) in reader.ReadHeaderAndToc())
             {
                 file.Position = slot + 1;
                 offset.Clear();
@@ -118,15 +135,46 @@ internal static class ArchiveOffsets
         }
     }
 
-    /// <summary>pg_dump's archive primitives: a byte, an int (sign byte, then intSize little-endian bytes), a string (an int length, -1 for NULL, then the bytes).</summary>
-    private sealed class Reader(FileStream file)
+    /// <summary>
+    /// pg_dump's archive primitives: a byte, an int (sign byte, then intSize little-endian bytes), a
+    /// string (an int length, -1 for NULL, then the bytes). Reads through a buffer of its own: a
+    /// dump pg_dump wrote uncompressed has one data chunk per row, millions of them, and each is a
+    /// length and a skip that must not cost a system call.
+    /// </summary>
+    internal sealed class Reader(Stream file)
     {
+        private readonly byte[] buffer = new byte[1 << 20];
+        private readonly long length = file.Length;
+        private long bufferStart = file.Position;
+        private int pos;
+        private int filled;
         private int intSize = 4;
         private int version;
 
         public int OffSize { get; private set; } = 8;
 
-        public byte Byte() => file.ReadByte() is var b and >= 0 ? (byte)b : throw new EndOfStreamException();
+        /// <summary>Bytes per integer in this archive (after the header).</summary>
+        public int IntSize => intSize;
+
+        /// <summary>Where the next byte is read from, in the file.</summary>
+        public long Position => bufferStart + pos;
+
+        public byte Byte()
+        {
+            if (pos == filled)
+            {
+                bufferStart += filled;
+                pos = 0;
+                file.Position = bufferStart;
+                filled = file.Read(buffer);
+                if (filled == 0)
+                {
+                    throw new EndOfStreamException();
+                }
+            }
+
+            return buffer[pos++];
+        }
 
         public int Int()
         {
@@ -147,39 +195,54 @@ internal static class ArchiveOffsets
 
         public void Str()
         {
-            var length = Int();
-            if (length > 0)
+            var size = Int();
+            if (size > 0)
             {
-                Skip(length);
+                Skip(size);
             }
         }
 
         public void SkipChunks()
         {
-            int length;
-            while ((length = Int()) != 0)
+            int size;
+            while ((size = Int()) != 0)
             {
-                Skip(Math.Abs(length));
+                Skip(Math.Abs((long)size));
             }
         }
 
         private void Skip(long count)
         {
-            if (file.Position + count > file.Length)
+            if (Position + count > length)
             {
                 throw new EndOfStreamException();
             }
 
-            file.Seek(count, SeekOrigin.Current);
+            if (pos + count <= filled)
+            {
+                pos += (int)count;
+                return;
+            }
+
+            bufferStart = Position + count;
+            pos = filled = 0;
+        }
+
+        public void ReadExactly(Span<byte> destination)
+        {
+            for (var i = 0; i < destination.Length; i++)
+            {
+                destination[i] = Byte();
+            }
         }
 
         private bool AtLeast(int minor) => version >= ((1 << 16) | (minor << 8));
 
         /// <summary>Reads the header and the table of contents; returns each entry's dump id, where its offset slot is, and its flag.</summary>
-        public List<(int DumpId, long Slot, byte Flag)> ReadHeaderAndToc()
+        public List<TocEntry> ReadHeaderAndToc()
         {
             Span<byte> magic = stackalloc byte[5];
-            file.ReadExactly(magic);
+            ReadExactly(magic);
             if (!magic.SequenceEqual("PGDMP"u8))
             {
                 throw new InvalidDataException("Not a pg_dump archive.");
@@ -217,16 +280,16 @@ internal static class ArchiveOffsets
             Str(); // pg_dump version
 
             var count = Int();
-            var entries = new List<(int, long, byte)>(Math.Max(0, count));
+            var entries = new List<TocEntry>(Math.Max(0, count));
             for (var i = 0; i < count; i++)
             {
                 var dumpId = Int();
-                Int(); // had a data dumper
+                var hadDumper = Int() != 0;
                 Str(); // table oid
                 Str(); // oid
                 Str(); // tag
                 Str(); // desc
-                Int(); // section
+                var section = Int();
                 Str(); // definition
                 Str(); // drop statement
                 Str(); // copy statement
@@ -249,10 +312,10 @@ internal static class ArchiveOffsets
                     Skip(length); // a dependency
                 }
 
-                var slot = file.Position;
+                var slot = Position;
                 var flag = Byte();
                 Skip(OffSize);
-                entries.Add((dumpId, slot, flag));
+                entries.Add(new TocEntry(dumpId, slot, flag, hadDumper, section));
             }
 
             return entries;

@@ -60,6 +60,22 @@ internal sealed class PgRestoreMessages(IReadOnlyList<string> tolerated)
         }
     }
 
+    /// <summary>Adds what another pg_restore of the same restore reported (one restore run as several processes).</summary>
+    public void Absorb(PgRestoreMessages other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Flush();
+        other.Flush();
+        ErrorCount += other.ErrorCount;
+        ToleratedCount += other.ToleratedCount;
+        failures.AddRange(other.failures.Take(Keep - failures.Count));
+        toleratedFirst.AddRange(other.toleratedFirst.Take(Keep - toleratedFirst.Count));
+        if (this.other.Length < EntryLimit)
+        {
+            this.other.Append(other.other);
+        }
+    }
+
     /// <summary>Ends the last error entry.</summary>
     public void Flush()
     {

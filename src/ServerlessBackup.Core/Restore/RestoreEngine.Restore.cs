@@ -27,7 +27,7 @@ public sealed partial class RestoreEngine
     /// </summary>
     /// <exception cref="SbkException">A refusal (Configuration; nothing changed), a missing backup or table (NotFound), AlreadyRunning, an integrity failure, or a failed restore.</exception>
     /// <exception cref="CancelledException">Cancelled, after undoing what was started; its message says what.</exception>
-    public async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var undo = new UndoNote();
@@ -41,7 +41,7 @@ public sealed partial class RestoreEngine
         }
     }
 
-    private async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress, UndoNote undo, CancellationToken cancellationToken)
+    private async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<WorkProgress>? progress, UndoNote undo, CancellationToken cancellationToken)
     {
         var database = request.Database;
         var entry = backups.ResolveDatabase(database);
@@ -51,7 +51,7 @@ public sealed partial class RestoreEngine
         }
 
         var clock = Stopwatch.StartNew();
-        progress?.Report(new BackupProgress(BackupPhase.Preflight, 0, 0, clock.Elapsed));
+        progress?.Report(new WorkProgress(WorkPhase.Preflight, 0, 0, clock.Elapsed));
         var details = request.Before is { } before
             ? await backups.ShowBeforeAsync(database, before, cancellationToken).ConfigureAwait(false)
             : await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);
@@ -133,7 +133,7 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>The emergency backup, then the restore by swap or in one transaction, under the target's lock.</summary>
-    private async Task<RestoreResult> RestoreIntoTargetAsync(TargetServer server, bool swap, RestoreRequest request, RunPlan plan, DatabaseOptions entry, BackupDetails details, Storage.IStoreLock targetLock, IProgress<BackupProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken token)
+    private async Task<RestoreResult> RestoreIntoTargetAsync(TargetServer server, bool swap, RestoreRequest request, RunPlan plan, DatabaseOptions entry, BackupDetails details, Storage.IStoreLock targetLock, IProgress<WorkProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken token)
     {
         var target = server.Catalog;
         var database = plan.Database;
@@ -164,7 +164,7 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>Restores into a new database beside the target, checks it, swaps it in; drops it on any failure, leaving the target as it was.</summary>
-    private async Task<RestoreResult> SwapInAsync(TargetServer server, RunPlan plan, DatabaseOptions entry, BackupDetails details, string emergencyId, IProgress<BackupProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<RestoreResult> SwapInAsync(TargetServer server, RunPlan plan, DatabaseOptions entry, BackupDetails details, string emergencyId, IProgress<WorkProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         var target = server.Catalog;
         var now = time.GetUtcNow();
@@ -178,7 +178,7 @@ public sealed partial class RestoreEngine
             var outcome = await RunAsync(plan with { Connection = server.Connection, Target = incoming, Fresh = true, LandFirst = true, KeepPrivileges = true }, progress, clock, cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(outcome, plan, target, unchanged);
 
-            progress?.Report(new BackupProgress(BackupPhase.Checking, outcome.Bytes, outcome.Bytes, clock.Elapsed));
+            progress?.Report(new WorkProgress(WorkPhase.Checking, outcome.Bytes, outcome.Bytes, clock.Elapsed));
             await using (var copy = await server.ConnectAsync(incoming, cancellationToken).ConfigureAwait(false))
             {
                 var checks = await CheckCopyAsync(copy, plan.Database, entry, details, VerificationLevel.Assertions, cancellationToken).ConfigureAwait(false);
@@ -189,7 +189,7 @@ public sealed partial class RestoreEngine
                 }
             }
 
-            progress?.Report(new BackupProgress(BackupPhase.Swapping, outcome.Bytes, outcome.Bytes, clock.Elapsed));
+            progress?.Report(new WorkProgress(WorkPhase.Swapping, outcome.Bytes, outcome.Bytes, clock.Elapsed));
             var comment = await server.ReadCommentAsync(cancellationToken).ConfigureAwait(false);
             var keep = TimeSpan.FromHours(options.Scratch.KeepPreviousHours);
             var swappedAt = time.GetUtcNow();
@@ -217,7 +217,7 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>Restores into a new scratch copy, then puts it in the place of the named one (data-only: into it, in one transaction).</summary>
-    private async Task<RestoreResult> RestoreIntoScratchCopyAsync(RestoreRequest request, RunPlan plan, DatabaseOptions entry, IProgress<BackupProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken cancellationToken)
+    private async Task<RestoreResult> RestoreIntoScratchCopyAsync(RestoreRequest request, RunPlan plan, DatabaseOptions entry, IProgress<WorkProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken cancellationToken)
     {
         var target = request.Target!;
         var scratch = await OpenScratchAsync(plan.Database, entry, cancellationToken).ConfigureAwait(false);
@@ -251,7 +251,7 @@ public sealed partial class RestoreEngine
         undo.Text = $"the scratch database '{target}' was left as it was and the new copy {incoming} was dropped";
         try
         {
-            progress?.Report(new BackupProgress(BackupPhase.Swapping, outcome.Bytes, outcome.Bytes, clock.Elapsed));
+            progress?.Report(new WorkProgress(WorkPhase.Swapping, outcome.Bytes, outcome.Bytes, clock.Elapsed));
             await scratch.ReplaceAsync(existing, incoming, plan.BackupId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -264,7 +264,7 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>Creates a scratch database, restores into it (dropping it on failure unless kept) and marks it complete; returns its name.</summary>
-    private async Task<(string Name, RunOutcome Outcome, DateTimeOffset ExpiresAt)> RestoreToNewScratchAsync(ScratchServer scratch, RunPlan plan, bool keep, IProgress<BackupProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken cancellationToken, bool complete = true)
+    private async Task<(string Name, RunOutcome Outcome, DateTimeOffset ExpiresAt)> RestoreToNewScratchAsync(ScratchServer scratch, RunPlan plan, bool keep, IProgress<WorkProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken cancellationToken, bool complete = true)
     {
         var now = time.GetUtcNow();
         var name = await scratch.CreateAsync(plan.Database, plan.BackupId, now, Ttl, cancellationToken).ConfigureAwait(false);
@@ -330,7 +330,7 @@ public sealed partial class RestoreEngine
         new(Seconds(outcome?.Download ?? TimeSpan.Zero), Seconds(outcome?.Decrypt ?? TimeSpan.Zero), Seconds(outcome?.Restore ?? TimeSpan.Zero), Seconds(checks), Seconds(total));
 
     /// <summary>Runs into a new scratch database; drops it on an integrity failure, and on any other failure unless kept.</summary>
-    private async Task<RunOutcome> RunOrDropAsync(ScratchServer scratch, string name, RunPlan plan, bool keep, IProgress<BackupProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<RunOutcome> RunOrDropAsync(ScratchServer scratch, string name, RunPlan plan, bool keep, IProgress<WorkProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         var drop = true;
         try

@@ -39,7 +39,7 @@ public sealed partial class RestoreEngine
         public bool Succeeded => Messages.ErrorCount == 0 && (ExitCode == 0 || Messages.ToleratedCount > 0);
     }
 
-    private async Task<RunOutcome> RunAsync(RunPlan plan, IProgress<BackupProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<RunOutcome> RunAsync(RunPlan plan, IProgress<WorkProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         string? temp = null;
         try
@@ -82,19 +82,26 @@ public sealed partial class RestoreEngine
             }
 
             await using var archive = await backups.OpenArchiveAsync(plan.Database, plan.BackupId, cancellationToken).ConfigureAwait(false);
-            void Report(BackupPhase phase, long written) => progress?.Report(new BackupProgress(phase, archive.StoredBytesRead, written, clock.Elapsed));
+            void Report(WorkPhase phase, long written) => progress?.Report(new WorkProgress(phase, archive.StoredBytesRead, written, clock.Elapsed));
+            if (CanOverlap(plan))
+            {
+                temp ??= CreateWorkDirectory();
+                return await RunOverlappedAsync(plan, arguments, archive, Path.Combine(temp, "archive.dump"), Report, cancellationToken).ConfigureAwait(false);
+            }
+
             if (plan.Jobs > 1 || plan.LandFirst)
             {
                 // pg_restore -j needs a seekable file; a real target must not change before every byte authenticated.
                 temp ??= CreateWorkDirectory();
                 var local = Path.Combine(temp, "archive.dump");
 
-                await LandAsync(archive, local, written => Report(BackupPhase.Downloading, written), cancellationToken).ConfigureAwait(false);
+                await LandAsync(archive, local, written => Report(WorkPhase.Downloading, written), cancellationToken).ConfigureAwait(false);
                 if (plan.Jobs > 1)
                 {
                     // pg_dump wrote to a pipe, so its archive says nowhere where each table's data starts: say it, or every worker scans from the top.
+                    var filling = Stopwatch.StartNew();
                     var filled = ArchiveOffsets.FillIn(local);
-                    logger.LogDebug("Filled in {Count} data offsets of the landed archive for parallel pg_restore", filled);
+                    logger.LogInformation("Filled in {Count} data offsets of the landed archive for parallel pg_restore in {Seconds:0.0} s", filled, filling.Elapsed.TotalSeconds);
                     arguments.Add("--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture));
                 }
 
@@ -102,8 +109,8 @@ public sealed partial class RestoreEngine
                 var restoreClock = Stopwatch.StartNew();
                 using var process = PgRestoreProcess.Start(plan.Tool, arguments, plan.Connection, plan.Target, plan.Tolerated);
                 process.CloseInput();
-                Report(BackupPhase.Restoring, archive.PlainBytesRead);
-                var exit = await WaitReportingAsync(process, () => Report(BackupPhase.Restoring, archive.PlainBytesRead), cancellationToken).ConfigureAwait(false);
+                Report(WorkPhase.Restoring, archive.PlainBytesRead);
+                var exit = await WaitReportingAsync(process, () => Report(WorkPhase.Restoring, archive.PlainBytesRead), cancellationToken).ConfigureAwait(false);
                 return new RunOutcome(exit, process.Messages, archive.PlainBytesRead, archive.DownloadTime, archive.DecryptTime, restoreClock.Elapsed);
             }
             else
@@ -112,8 +119,8 @@ public sealed partial class RestoreEngine
                 using var process = PgRestoreProcess.Start(plan.Tool, arguments, plan.Connection, plan.Target, plan.Tolerated);
                 try
                 {
-                    Report(BackupPhase.Restoring, 0);
-                    if (await process.FeedAsync(archive.Stream, written => Report(BackupPhase.Restoring, written), cancellationToken).ConfigureAwait(false))
+                    Report(WorkPhase.Restoring, 0);
+                    if (await process.FeedAsync(archive.Stream, written => Report(WorkPhase.Restoring, written), cancellationToken).ConfigureAwait(false))
                     {
                         archive.VerifyComplete();
                     }

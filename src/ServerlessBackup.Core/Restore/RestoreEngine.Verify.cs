@@ -18,10 +18,10 @@ public sealed partial class RestoreEngine
     /// check is a report with <see cref="VerificationReport.Passed"/> false, not an exception.
     /// </summary>
     /// <exception cref="SbkException">The verification could not run: unknown database or backup, an altered manifest, no scratch server, no pg_restore.</exception>
-    public Task<VerificationReport> VerifyAsync(VerificationRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+    public Task<VerificationReport> VerifyAsync(VerificationRequest request, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CancelledException.SayingAsync(VerifyCoreAsync(request, progress, cancellationToken), "The verification stopped: its scratch database was dropped, the temporary files removed, and nothing was recorded.", cancellationToken);
 
-    private async Task<VerificationReport> VerifyCoreAsync(VerificationRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private async Task<VerificationReport> VerifyCoreAsync(VerificationRequest request, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var database = request.Database;
@@ -38,7 +38,7 @@ public sealed partial class RestoreEngine
 
         var clock = Stopwatch.StartNew();
         var startedAt = time.GetUtcNow();
-        progress?.Report(new BackupProgress(BackupPhase.Preflight, 0, 0, clock.Elapsed));
+        progress?.Report(new WorkProgress(WorkPhase.Preflight, 0, 0, clock.Elapsed));
         var details = await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);
         var backupId = details.Manifest.BackupId;
         var tool = await SelectPgRestoreAsync(details.Manifest, cancellationToken).ConfigureAwait(false);
@@ -62,7 +62,7 @@ public sealed partial class RestoreEngine
         {
             if (scratch is null)
             {
-                progress?.Report(new BackupProgress(BackupPhase.Decrypting, 0, 0, clock.Elapsed));
+                progress?.Report(new WorkProgress(WorkPhase.Decrypting, 0, 0, clock.Elapsed));
                 var (_, entries, archive) = await ReadTocAsync(database, backupId, tool, drain: true, cancellationToken).ConfigureAwait(false);
                 (download, decrypt, bytes) = (archive.Download, archive.Decrypt, archive.PlainBytes);
                 checks.Add(new VerificationCheck("archive", "every chunk authenticates and the archive matches its manifest", true, Actual: $"{archive.StoredBytes.ToString(CultureInfo.InvariantCulture)} bytes"));
@@ -81,7 +81,7 @@ public sealed partial class RestoreEngine
                     checks.Add(RestoreCheck(outcome));
                     if (outcome.Succeeded && request.Level >= VerificationLevel.Census)
                     {
-                        progress?.Report(new BackupProgress(BackupPhase.Checking, 0, bytes, clock.Elapsed));
+                        progress?.Report(new WorkProgress(WorkPhase.Checking, 0, bytes, clock.Elapsed));
                         var copyChecks = await CheckCopyAsync(scratch, database, entry, details, scratchName, request.Level, cancellationToken).ConfigureAwait(false);
                         checks.AddRange(copyChecks.Checks);
                         (rows, checksTime) = (copyChecks.RowsVerified, copyChecks.Elapsed);
@@ -131,7 +131,7 @@ public sealed partial class RestoreEngine
             IntegrityFailure = integrity,
         };
         await backups.RecordVerificationAsync(report, cancellationToken).ConfigureAwait(false);
-        progress?.Report(new BackupProgress(BackupPhase.Done, bytes, bytes, clock.Elapsed));
+        progress?.Report(new WorkProgress(WorkPhase.Done, bytes, bytes, clock.Elapsed));
         return report;
     }
 

@@ -163,37 +163,15 @@ internal sealed class ScratchServer
         }
 
         await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {SourceSession.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            throw Translate(ex);
-        }
+        await PgAdmin.DropDatabaseAsync(connection, name, Translate, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>An open connection to a database on the scratch server (the maintenance database by default).</summary>
-    public async Task<NpgsqlConnection> ConnectAsync(CancellationToken cancellationToken, string? database = null)
-    {
-        var connection = new NpgsqlConnection(Admin.ToNpgsql(database, timeoutSeconds: 15));
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw Translate(ex);
-        }
-    }
+    public Task<NpgsqlConnection> ConnectAsync(CancellationToken cancellationToken, string? database = null) =>
+        PgAdmin.ConnectAsync(Admin, database, Translate, cancellationToken);
 
     private SbkException Translate(Exception ex) => PgErrors.Translate(ex, "scratch", Admin, secretName, "the scratch server");
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private static Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken) =>
+        PgAdmin.ExecuteAsync(connection, sql, cancellationToken);
 }

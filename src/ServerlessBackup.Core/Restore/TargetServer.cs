@@ -310,31 +310,12 @@ internal sealed partial class TargetServer
         }
 
         await using var connection = await ConnectBesideAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {SourceSession.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            throw Translate(ex);
-        }
+        await PgAdmin.DropDatabaseAsync(connection, name, Translate, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>An open connection to <paramref name="database"/> on this server.</summary>
-    public async Task<NpgsqlConnection> ConnectAsync(string database, CancellationToken cancellationToken)
-    {
-        var connection = new NpgsqlConnection(Connection.ToNpgsql(database, timeoutSeconds: 15));
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw Translate(ex);
-        }
-    }
+    public Task<NpgsqlConnection> ConnectAsync(string database, CancellationToken cancellationToken) =>
+        PgAdmin.ConnectAsync(Connection, database, Translate, cancellationToken);
 
     private async Task<Properties> ReadPropertiesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -409,11 +390,8 @@ internal sealed partial class TargetServer
 
     private SbkException Translate(Exception ex) => PgErrors.Translate(ex, Catalog, Connection, secretName);
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private static Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken) =>
+        PgAdmin.ExecuteAsync(connection, sql, cancellationToken);
 
     private sealed record Properties(string Owner, string Encoding, string Collate, string Ctype, (string Kind, string Locale) Provider, int ConnectionLimit, List<string> Settings, List<(string? Grantee, string Privilege, bool Grantable)>? Grants);
 }

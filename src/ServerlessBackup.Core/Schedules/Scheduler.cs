@@ -13,7 +13,7 @@ namespace ServerlessBackup.Schedules;
 /// <summary>
 /// The catalog that runs itself: which databases are due, and each database's freshness against
 /// its recovery point objective (from its backups and its last attempt, which
-/// <see cref="BackupEngine.BackupAsync(string, string?, IProgress{BackupProgress}?, CancellationToken)"/>
+/// <see cref="BackupEngine.BackupAsync(string, string?, IProgress{WorkProgress}?, CancellationToken)"/>
 /// records). <see cref="RunDue"/> backs up every due database.
 /// </summary>
 public sealed class Scheduler

@@ -1,0 +1,222 @@
+namespace ServerlessBackup.Restore;
+
+/// <summary>
+/// Follows a pg_dump custom-format archive as its bytes arrive, in order: first its header and
+/// table of contents, then each data block (a table's rows, or large objects). It says when the
+/// table of contents is whole and, for each block, where it starts once its last byte has
+/// arrived, so that a restore can start on a table while the tables after it are still landing.
+/// An archive it does not understand (another format or version, or a surprise in the data
+/// section) is reported as such and followed no further; the bytes still land as they are.
+/// </summary>
+internal sealed class ArchiveBlockScanner
+{
+    private readonly Action<IReadOnlyList<ArchiveOffsets.TocEntry>, int> onToc;
+    private readonly Action<int, long> onBlock;
+    private MemoryStream? head = new();
+    private int intSize;
+    private long position;
+    private State state = State.BlockType;
+    private readonly byte[] pending = new byte[9];
+    private int pendingCount;
+    private long skip;
+    private long blockStart;
+    private int blockId;
+    private bool blobs;
+
+    /// <param name="onToc">Called once with the table of contents and the archive's offset size, when it is whole.</param>
+    /// <param name="onBlock">Called with a block's dump id and where it starts, when its last byte has arrived.</param>
+    public ArchiveBlockScanner(Action<IReadOnlyList<ArchiveOffsets.TocEntry>, int> onToc, Action<int, long> onBlock)
+    {
+        this.onToc = onToc;
+        this.onBlock = onBlock;
+    }
+
+    private enum State
+    {
+        BlockType,
+        BlockId,
+        ChunkLength,
+        Skip,
+        BlobOid,
+        Stopped,
+    }
+
+    /// <summary>The archive is not one this follows (or it ended in a way it did not expect): no more blocks will be reported.</summary>
+    public bool Lost { get; private set; }
+
+    /// <summary>Whether the table of contents has been read.</summary>
+    public bool HasToc => head is null && !Lost;
+
+    /// <summary>Bytes seen so far.</summary>
+    public long Position => position;
+
+    /// <summary>Takes the next bytes of the archive.</summary>
+    public void Push(ReadOnlySpan<byte> data)
+    {
+        if (state == State.Stopped)
+        {
+            position += data.Length;
+            return;
+        }
+
+        if (head is not null)
+        {
+            head.Write(data);
+            position += data.Length;
+            if (!TryReadToc(out var tocEnd))
+            {
+                return;
+            }
+
+            var rest = head.GetBuffer().AsSpan((int)tocEnd, (int)(head.Length - tocEnd)).ToArray();
+            head = null;
+            Scan(rest, tocEnd);
+            return;
+        }
+
+        Scan(data, position);
+        position += data.Length;
+    }
+
+    private bool TryReadToc(out long tocEnd)
+    {
+        tocEnd = 0;
+        head!.Position = 0;
+        try
+        {
+            var reader = new ArchiveOffsets.Reader(head);
+            var entries = reader.ReadHeaderAndToc();
+            tocEnd = reader.Position;
+            intSize = reader.IntSize;
+            onToc(entries, reader.OffSize);
+            return true;
+        }
+        catch (EndOfStreamException)
+        {
+            // Not all of it yet. A table of contents runs to a few MiB at most; past 64 MiB this is not one.
+            if (head.Length > 64L << 20)
+            {
+                Stop();
+            }
+
+            return false;
+        }
+        catch (InvalidDataException)
+        {
+            Stop();
+            return false;
+        }
+        finally
+        {
+            if (head is { } h)
+            {
+                h.Position = h.Length;
+            }
+        }
+    }
+
+    private void Stop()
+    {
+        Lost = true;
+        state = State.Stopped;
+        head = null;
+    }
+
+    /// <summary>Walks <paramref name="data"/>, which starts at <paramref name="at"/> in the archive.</summary>
+    private void Scan(ReadOnlySpan<byte> data, long at)
+    {
+        var i = 0;
+        while (i < data.Length && state != State.Stopped)
+        {
+            switch (state)
+            {
+                case State.Skip:
+                    var take = (int)Math.Min(skip, data.Length - i);
+                    i += take;
+                    skip -= take;
+                    if (skip == 0)
+                    {
+                        state = State.ChunkLength;
+                    }
+
+                    break;
+                case State.BlockType:
+                    blockStart = at + i;
+                    var type = data[i++];
+                    if (type is not (ArchiveOffsets.BlockData or ArchiveOffsets.BlockBlobs))
+                    {
+                        Stop();
+                        return;
+                    }
+
+                    blobs = type == ArchiveOffsets.BlockBlobs;
+                    state = State.BlockId;
+                    break;
+                default:
+                    // An integer: a sign byte, then intSize little-endian bytes; it may straddle two pushes.
+                    pending[pendingCount++] = data[i++];
+                    if (pendingCount < 1 + intSize)
+                    {
+                        break;
+                    }
+
+                    pendingCount = 0;
+                    long value = 0;
+                    for (var b = 0; b < intSize; b++)
+                    {
+                        value |= (long)pending[1 + b] << (8 * b);
+                    }
+
+                    if (value > int.MaxValue)
+                    {
+                        Stop();
+                        return;
+                    }
+
+                    Integer(pending[0] != 0 ? -value : value);
+                    break;
+            }
+        }
+    }
+
+    private void Integer(long value)
+    {
+        switch (state)
+        {
+            case State.BlockId:
+                blockId = (int)value;
+                state = blobs ? State.BlobOid : State.ChunkLength;
+                break;
+            case State.BlobOid:
+                // Large objects: (oid, chunks, 0) repeated, then oid 0.
+                if (value == 0)
+                {
+                    onBlock(blockId, blockStart);
+                    state = State.BlockType;
+                }
+                else
+                {
+                    state = State.ChunkLength;
+                }
+
+                break;
+            case State.ChunkLength:
+                if (value != 0)
+                {
+                    skip = Math.Abs(value);
+                    state = State.Skip;
+                }
+                else if (blobs)
+                {
+                    state = State.BlobOid;
+                }
+                else
+                {
+                    onBlock(blockId, blockStart);
+                    state = State.BlockType;
+                }
+
+                break;
+        }
+    }
+}
