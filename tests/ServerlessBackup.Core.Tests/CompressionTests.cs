@@ -58,6 +58,16 @@ public sealed class CompressionTests
         }
     }
 
+    [Theory]
+    [InlineData("linux-x64")]
+    [InlineData("linux-arm64")]
+    public void The_build_carries_libzstd_for_every_Linux_platform_sbk_and_its_image_run_on(string rid)
+    {
+        // ZstdNet ships the reference library; a publish (the Functions image, sbk) takes it from here.
+        var library = Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native", "libzstd.so");
+        Assert.True(File.Exists(library), $"{library} is missing: frames could not be made or read on {rid}.");
+    }
+
     [Fact]
     public async Task The_zstd_tool_reads_the_payload_as_one_stream()
     {
