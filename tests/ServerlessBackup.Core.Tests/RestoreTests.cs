@@ -460,7 +460,7 @@ public sealed class RestoreTests
         await using (var admin = new NpgsqlConnection(TestServers.AdminConnectionString()))
         {
             await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\" TEMPLATE template0", admin);
             await create.ExecuteNonQueryAsync();
         }
 

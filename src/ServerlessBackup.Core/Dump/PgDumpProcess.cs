@@ -20,11 +20,12 @@ internal sealed class PgDumpProcess : IDisposable
     private PgDumpProcess(Process process)
     {
         this.process = process;
+        Output = PipeReader.Over(process.StandardOutput.BaseStream);
         stderrPump = PumpStderrAsync();
     }
 
-    /// <summary>The archive as pg_dump writes it.</summary>
-    public Stream Output => process.StandardOutput.BaseStream;
+    /// <summary>The archive as pg_dump writes it, read in large pieces.</summary>
+    public Stream Output { get; }
 
     /// <summary>Starts pg_dump.</summary>
     public static PgDumpProcess Start(PgToolVersion pgDump, PgConnectionInfo connection, string? snapshotId, int lockWaitTimeoutSeconds, bool compressInPgDump)

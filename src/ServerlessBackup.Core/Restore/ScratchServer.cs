@@ -58,7 +58,8 @@ internal sealed class ScratchServer
         await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await ExecuteAsync(connection, $"CREATE DATABASE {SourceSession.Quote(name)}", cancellationToken).ConfigureAwait(false);
+            // From template0, as pg_dump's documentation asks: whatever a provider or an admin added to template1 (extensions, say) is not in the way of the restore.
+            await ExecuteAsync(connection, $"CREATE DATABASE {SourceSession.Quote(name)} TEMPLATE template0", cancellationToken).ConfigureAwait(false);
             var marker = ScratchNames.MarkerFor(source, backupId, now, expires, complete: false).Replace("'", "''", StringComparison.Ordinal);
             await ExecuteAsync(connection, $"COMMENT ON DATABASE {SourceSession.Quote(name)} IS '{marker}'", cancellationToken).ConfigureAwait(false);
         }

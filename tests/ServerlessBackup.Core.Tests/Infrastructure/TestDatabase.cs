@@ -25,7 +25,7 @@ internal sealed class TestDatabase : IAsyncDisposable
         var db = new TestDatabase(name, port ?? TestServers.Port);
         await using var admin = new NpgsqlConnection(TestServers.AdminConnectionString(port: db.port));
         await admin.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\" TEMPLATE template0", admin);
         await create.ExecuteNonQueryAsync();
         return db;
     }
