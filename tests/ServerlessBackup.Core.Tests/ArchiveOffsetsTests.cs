@@ -4,7 +4,7 @@ using ServerlessBackup.Tests.Infrastructure;
 
 namespace ServerlessBackup.Tests;
 
-/// <summary>A dump piped out of pg_dump gets the data offsets a dump written to a file has, so pg_restore -j finds each table at once.</summary>
+/// <summary>A dump piped out of pg_dump gets, as it lands, the data offsets a dump written to a file has, so pg_restore -j finds each table at once.</summary>
 public sealed class ArchiveOffsetsTests
 {
     private static async Task DumpAsync(TestDatabase database, string path, bool piped)
@@ -38,13 +38,14 @@ public sealed class ArchiveOffsetsTests
             Assert.Contains(expected.Values, v => v is not null);
             Assert.All(ArchiveOffsets.Read(piped).Values, v => Assert.Null(v));
 
-            var filled = ArchiveOffsets.FillIn(piped);
+            var landed = Path.Combine(directory, "landed.dump");
+            var filled = await LandAsync(piped, landed);
 
             Assert.Equal(expected.Count(e => e.Value is not null), filled);
-            Assert.Equal(expected, ArchiveOffsets.Read(piped));
-            Assert.Equal(0, ArchiveOffsets.FillIn(piped)); // nothing left to fill
+            Assert.Equal(expected, ArchiveOffsets.Read(landed));
+            Assert.Equal(0, await LandAsync(landed, Path.Combine(directory, "again.dump"))); // nothing left to fill
             await using var copy = await TestDatabase.CreateAsync("copy");
-            var (exit, errors) = await PgTools.RestoreAsync(piped, copy, jobs: 2);
+            var (exit, errors) = await PgTools.RestoreAsync(landed, copy, jobs: 2);
             Assert.True(exit == 0, errors);
             Assert.Equal(await source.FingerprintAsync(), await copy.FingerprintAsync());
         }
@@ -115,20 +116,29 @@ public sealed class ArchiveOffsetsTests
     }
 
     [Fact]
-    public void Anything_else_is_left_exactly_as_it_was()
+    public async Task Anything_else_is_left_exactly_as_it_was()
     {
         var path = Path.GetTempFileName();
+        var landed = path + ".landed";
         try
         {
             var bytes = "PGDMP\u0001\u0063\u0000 not really an archive"u8.ToArray();
             File.WriteAllBytes(path, bytes);
-            Assert.Equal(0, ArchiveOffsets.FillIn(path));
-            Assert.Equal(bytes, File.ReadAllBytes(path));
-            Assert.Empty(ArchiveOffsets.Read(path));
+            Assert.Equal(0, await LandAsync(path, landed));
+            Assert.Equal(bytes, File.ReadAllBytes(landed));
+            Assert.Empty(ArchiveOffsets.Read(landed));
         }
         finally
         {
             File.Delete(path);
+            File.Delete(landed);
         }
+    }
+
+    /// <summary>Lands the archive at <paramref name="from"/> as a restore lands a download; returns how many offsets it filled in.</summary>
+    private static async Task<int> LandAsync(string from, string to)
+    {
+        await using var source = File.OpenRead(from);
+        return (await ArchiveLanding.LandAsync(source, to, null, null, null, CancellationToken.None)).OffsetsFilled;
     }
 }

@@ -28,19 +28,11 @@ internal sealed class AuditCommand : SbkCommand
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
     {
         var from = Instant.Parse(parseResult.GetValue(since)!, DateTimeOffset.UtcNow);
-        var who = parseResult.GetValue(caller);
-        var what = parseResult.GetValue(action);
-        var which = parseResult.GetValue(database);
+        var filter = new AuditFilter(parseResult.GetValue(caller), parseResult.GetValue(action), parseResult.GetValue(database));
         var entries = new List<(AuditEntry Entry, bool Trusted)>();
-        await foreach (var item in context.Get<AuditLog>().ReadAsync(from, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in context.Get<AuditLog>().ReadAsync(from, filter, cancellationToken).ConfigureAwait(false))
         {
-            var e = item.Entry;
-            if ((who is null || string.Equals(e.Caller, who, StringComparison.OrdinalIgnoreCase))
-                && (what is null || e.Action.Contains(what, StringComparison.OrdinalIgnoreCase))
-                && (which is null || (e.Target?.Split(' ').Contains(which, StringComparer.Ordinal) ?? false) || e.Action.Contains("/" + which, StringComparison.Ordinal)))
-            {
-                entries.Add(item);
-            }
+            entries.Add(item);
         }
 
         if (parseResult.GetValue(json))

@@ -91,8 +91,8 @@ public sealed class AuditLog
         refused.AddOrUpdate(status, 1, (_, n) => n + 1);
     }
 
-    /// <summary>Entries from <paramref name="since"/> on, newest first, each with whether it authenticates.</summary>
-    public async IAsyncEnumerable<(AuditEntry Entry, bool Trusted)> ReadAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Entries from <paramref name="since"/> on that <paramref name="filter"/> lets through (all: none given), newest first, each with whether it authenticates.</summary>
+    public async IAsyncEnumerable<(AuditEntry Entry, bool Trusted)> ReadAsync(DateTimeOffset since, AuditFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var days = new List<string>();
         for (var day = since.UtcDateTime.Date; day <= time.GetUtcNow().UtcDateTime.Date; day = day.AddDays(1))
@@ -114,7 +114,7 @@ public sealed class AuditLog
             {
                 var read = await store.ReadSignedJsonAsync<AuditEntry>(signer, key, cancellationToken).ConfigureAwait(false);
                 var entry = read.Trusted ? read.Value : read.Claimed;
-                if (entry is not null && entry.At >= since)
+                if (entry is not null && entry.At >= since && (filter is null || filter.Matches(entry)))
                 {
                     yield return (entry, read.Trusted);
                 }
@@ -135,4 +135,20 @@ public sealed record AuditEntry(DateTimeOffset At, string Host, string Caller, s
 {
     /// <summary>How many requests an aggregated entry stands for.</summary>
     public int? Count { get; init; }
+}
+
+/// <summary>Which audit entries to list.</summary>
+/// <param name="Caller">Only this caller (an API key's name, or user@machine), any case.</param>
+/// <param name="Action">Only actions containing this text, any case.</param>
+/// <param name="Database">Only entries about this database: named in the target, or in the request path.</param>
+public sealed record AuditFilter(string? Caller = null, string? Action = null, string? Database = null)
+{
+    /// <summary>Whether <paramref name="entry"/> passes.</summary>
+    public bool Matches(AuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return (Caller is null || string.Equals(entry.Caller, Caller, StringComparison.OrdinalIgnoreCase))
+            && (Action is null || entry.Action.Contains(Action, StringComparison.OrdinalIgnoreCase))
+            && (Database is null || (entry.Target?.Split(' ').Contains(Database, StringComparer.Ordinal) ?? false) || entry.Action.Contains("/" + Database, StringComparison.Ordinal));
+    }
 }

@@ -3,13 +3,12 @@ using System.Buffers.Binary;
 namespace ServerlessBackup.Restore;
 
 /// <summary>
-/// Fills in the data offsets of a pg_dump custom-format archive that was written to a pipe. pg_dump
-/// leaves every table's "where is my data" slot in the table of contents unset when it cannot seek
-/// back, so pg_restore's parallel workers each scan the file from the start to find their table;
-/// once sbk has landed the archive in a file, it finds each data block itself and writes the
-/// offsets in, and <c>pg_restore -j</c> goes straight to them, as with a dump written by
-/// <c>pg_dump -f</c>. Only the offset slots change, in place; an archive this does not understand
-/// (a version before 1.12 or after 1.16, another format) is left exactly as it was, and still restores.
+/// The parts of pg_dump's custom format sbk reads: the header and the table of contents (each
+/// entry's dump id, section, whether it has data, and its data-offset slot), block types, and the
+/// slot bytes that say where an entry's data starts. pg_dump leaves every slot unset when it
+/// writes to a pipe, so pg_restore's parallel workers would each scan the file from the start;
+/// <see cref="ArchiveLanding"/> fills them in as the archive lands. Versions 1.12 to 1.16 only: any
+/// other archive is left exactly as it came, and still restores.
 /// </summary>
 internal static class ArchiveOffsets
 {
@@ -34,80 +33,6 @@ internal static class ArchiveOffsets
         BinaryPrimitives.WriteInt64LittleEndian(full, offset);
         full[..offSize].CopyTo(slot.AsSpan(1));
         return slot;
-    }
-
-    /// <summary>Fills the unset offsets of the archive at <paramref name="path"/>; returns how many were set (0 when none were missing or the archive is not one this understands).</summary>
-    public static int FillIn(string path)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-        Reader reader;
-        List<TocEntry> entries;
-        try
-        {
-            reader = new Reader(file);
-            entries = reader.ReadHeaderAndToc();
-        }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
-        {
-            return 0;
-        }
-
-        if (!entries.Any(e => e.Flag == OffsetNotSet))
-        {
-            return 0;
-        }
-
-        // The data section follows the table of contents: blocks of (type, dump id, chunks).
-        var found = new Dictionary<int, long>();
-        try
-        {
-            while (reader.Position < file.Length)
-            {
-                var start = reader.Position;
-                var type = reader.Byte();
-                var dumpId = reader.Int();
-                if (type == BlockData)
-                {
-                    reader.SkipChunks();
-                }
-                else if (type == BlockBlobs)
-                {
-                    while (reader.Int() != 0)
-                    {
-                        reader.SkipChunks();
-                    }
-                }
-                else
-                {
-                    break;
-                }
-
-                found.TryAdd(dumpId, start);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
-        {
-            // A truncated or unexpected tail: set what was found before it.
-        }
-
-        var set = 0;
-        Span<byte> slot = stackalloc byte[1 + 8];
-        foreach (var (dumpId, position, flag, _, _) in entries)
-        {
-            if (flag != OffsetNotSet || !found.TryGetValue(dumpId, out var offset))
-            {
-                continue;
-            }
-
-            slot[0] = OffsetSet;
-            BinaryPrimitives.WriteInt64LittleEndian(slot[1..], offset);
-            file.Position = position;
-            file.Write(slot[..(1 + reader.OffSize)]);
-            set++;
-        }
-
-        file.Flush();
-        return set;
     }
 
     /// <summary>The data offset each entry of the archive's table of contents gives (null: not set), by dump id; empty for an archive this does not understand.</summary>
@@ -199,15 +124,6 @@ internal static class ArchiveOffsets
             if (size > 0)
             {
                 Skip(size);
-            }
-        }
-
-        public void SkipChunks()
-        {
-            int size;
-            while ((size = Int()) != 0)
-            {
-                Skip(Math.Abs((long)size));
             }
         }
 

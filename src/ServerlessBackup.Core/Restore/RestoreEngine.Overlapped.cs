@@ -72,46 +72,26 @@ public sealed partial class RestoreEngine
             return "--use-list=" + path;
         }
 
-        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.ReadWrite };
-        if (!OperatingSystem.IsWindows())
-        {
-            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (new FileStream(local, create))
-        {
-            // Created empty and owner-only; written below by offset, while pg_restore processes read it.
-        }
-
-        using var handle = File.OpenHandle(local, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-        IReadOnlyList<ArchiveOffsets.TocEntry>? toc = null;
-        var offSize = 8;
         var tocIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var blocks = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var loaded = new HashSet<int>();
-        var scanner = new ArchiveBlockScanner(
-            (entries, size) =>
-            {
-                toc = entries;
-                offSize = size;
-                tocIn.TrySetResult();
-            },
-            (dumpId, start) =>
-            {
-                // Every byte the scanner has seen is already in the file: say where this block starts, then hand it out.
-                if (toc!.FirstOrDefault(e => e.DumpId == dumpId) is { HasData: true } entry)
-                {
-                    if (entry.Flag == ArchiveOffsets.OffsetNotSet)
-                    {
-                        RandomAccess.Write(handle, ArchiveOffsets.SlotBytes(start, offSize), entry.Slot);
-                    }
-
-                    blocks.Writer.TryWrite(dumpId);
-                }
-            });
 
         // Loads the data of each block as it is whole, on up to Jobs processes, once the schema is in.
         async Task LoadAsync()
+        {
+            try
+            {
+                await LoadBlocksAsync().ConfigureAwait(false);
+            }
+            catch when (!stop.IsCancellationRequested)
+            {
+                // A load that failed stops the landing too; its failure is the one reported.
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        async Task LoadBlocksAsync()
         {
             await tocIn.Task.WaitAsync(stop.Token).ConfigureAwait(false);
             await RunOneAsync(["--section=pre-data"]).ConfigureAwait(false);
@@ -135,40 +115,23 @@ public sealed partial class RestoreEngine
         var loading = LoadAsync();
         try
         {
-            var buffer = new byte[1 << 20];
-            long written = 0;
-            int n;
-            while ((n = await archive.Stream.ReadAsync(buffer, stop.Token).ConfigureAwait(false)) > 0)
-            {
-                await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, n), written, stop.Token).ConfigureAwait(false);
-                scanner.Push(buffer.AsSpan(0, n));
-                written += n;
-                report(WorkPhase.Restoring, written);
-                if (loading.IsFaulted)
-                {
-                    break;
-                }
-            }
-
-            if (!loading.IsFaulted)
-            {
-                archive.VerifyComplete();
-            }
-
+            var landed = await ArchiveLanding.LandAsync(archive.Stream, local, written => report(WorkPhase.Restoring, written),
+                _ => tocIn.TrySetResult(), dumpId => blocks.Writer.TryWrite(dumpId), stop.Token).ConfigureAwait(false);
+            archive.VerifyComplete();
             blocks.Writer.TryComplete();
-            if (toc is null)
+            if (landed.Toc is not { } toc)
             {
                 // Not an archive this follows: restore it whole, as pg_restore -j would.
                 tocIn.TrySetCanceled(CancellationToken.None);
                 await Task.WhenAny(loading).ConfigureAwait(false);
-                var filled = ArchiveOffsets.FillIn(local);
-                logger.LogInformation("The archive of {Database} backup {BackupId} is not one sbk can follow as it lands; restoring it whole ({Filled} data offsets filled in)", plan.Database, plan.BackupId, filled);
+                logger.LogInformation("The archive of {Database} backup {BackupId} is not one sbk can follow as it lands; restoring it whole", plan.Database, plan.BackupId);
                 await RunOneAsync(["--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
             }
             else
             {
                 await loading.ConfigureAwait(false);
-                logger.LogInformation("Loaded the data of {Count} tables of {Database} as their parts of the archive landed{Lost}", loaded.Count, plan.Database, scanner.Lost ? " (part of it sbk could not follow is restored after)" : string.Empty);
+                logger.LogInformation("Loaded the data of {Count} tables of {Database} as their parts of the archive landed{Lost}", loaded.Count, plan.Database,
+                    loaded.Count < toc.Count(e => e.HasData) ? " (the part sbk could not follow is restored after)" : string.Empty);
 
                 // What had no block of its own (sequence values) or was not found, then the post-data section, in parallel.
                 var rest = toc.Select(e => e.DumpId).Where(id => !loaded.Contains(id)).ToList();
@@ -189,8 +152,13 @@ public sealed partial class RestoreEngine
                 }
             }
 
-            // Its own failure, if any, is this one or follows from it.
             await Task.WhenAny(loading).ConfigureAwait(false);
+            if (loading.Exception?.InnerException is { } failure)
+            {
+                // The landing stopped because a load failed: that failure is the one to report.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+
             throw;
         }
     }

@@ -95,13 +95,11 @@ public sealed partial class RestoreEngine
                 temp ??= CreateWorkDirectory();
                 var local = Path.Combine(temp, "archive.dump");
 
-                await LandAsync(archive, local, written => Report(WorkPhase.Downloading, written), cancellationToken).ConfigureAwait(false);
+                // Landing fills in the data offsets a piped dump lacks, or every pg_restore -j worker scans the file from the top.
+                await ArchiveLanding.LandAsync(archive.Stream, local, written => Report(WorkPhase.Downloading, written), null, null, cancellationToken).ConfigureAwait(false);
+                archive.VerifyComplete();
                 if (plan.Jobs > 1)
                 {
-                    // pg_dump wrote to a pipe, so its archive says nowhere where each table's data starts: say it, or every worker scans from the top.
-                    var filling = Stopwatch.StartNew();
-                    var filled = ArchiveOffsets.FillIn(local);
-                    logger.LogInformation("Filled in {Count} data offsets of the landed archive for parallel pg_restore in {Seconds:0.0} s", filled, filling.Elapsed.TotalSeconds);
                     arguments.Add("--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture));
                 }
 
@@ -214,13 +212,6 @@ public sealed partial class RestoreEngine
                 return false;
             }
         }
-    }
-
-    /// <summary>Writes the authenticated plaintext to <paramref name="path"/> (owner-only), then checks the whole object against the manifest.</summary>
-    private static async Task LandAsync(ArchivePlaintext archive, string path, Action<long> onWritten, CancellationToken cancellationToken)
-    {
-        await PlaintextFile.WriteAsync(archive.Stream, path, durable: false, onWritten, cancellationToken).ConfigureAwait(false);
-        archive.VerifyComplete();
     }
 
     private static async Task<int> WaitReportingAsync(PgRestoreProcess process, Action report, CancellationToken cancellationToken)

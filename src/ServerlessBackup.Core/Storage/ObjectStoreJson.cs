@@ -25,12 +25,17 @@ internal static class ObjectStoreJson
     internal static async Task<byte[]?> ReadStateAsync(this IObjectStore store, string key, CancellationToken cancellationToken) =>
         await Errors.Retries.StateReads.ExecuteAsync(async token =>
         {
-            if (await store.GetInfoAsync(key, token).ConfigureAwait(false) is null)
+            Stream stream;
+            try
             {
-                return null;
+                stream = await store.OpenReadAsync(key, token).ConfigureAwait(false);
+            }
+            catch (Errors.SbkException ex) when (ex.Kind == Errors.SbkErrorKind.NotFound)
+            {
+                return null; // One round trip to learn it is missing, not a look first and then the read.
             }
 
-            await using var stream = await store.OpenReadAsync(key, token).ConfigureAwait(false);
+            await using var _ = stream.ConfigureAwait(false);
             using var memory = new MemoryStream();
             await stream.CopyToAsync(memory, token).ConfigureAwait(false);
             return memory.ToArray();
