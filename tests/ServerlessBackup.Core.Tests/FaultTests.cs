@@ -105,6 +105,54 @@ public sealed class FaultTests
         await AssertRestoresAsync(s, backup.BackupId);
     }
 
+    /// <summary>A backup big enough to land in several pieces, and a scratch server to restore it onto with two jobs.</summary>
+    private static async Task<(Manifest Backup, Restore.RestoreEngine Restores, string Temp)> ParallelRestoreSetupAsync(Setup s)
+    {
+        await s.Source.ExecuteAsync("CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 60000) g; CREATE TABLE more AS SELECT g FROM generate_series(1, 60000) g;");
+        await s.Catalog.WithScratchAsync();
+        s.Catalog.Options.Scratch.TempDirectory = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "tmp")).FullName;
+        return (await s.Backups.BackupAsync("shop"), s.Catalog.Restores(s.Backups), s.Catalog.Options.Scratch.TempDirectory);
+    }
+
+    [Fact]
+    public async Task A_parallel_restore_gets_through_500s_503s_and_resets_while_tables_load_as_the_archive_lands()
+    {
+        await using var s = await SetupAsync();
+        var (backup, restores, temp) = await ParallelRestoreSetupAsync(s);
+        var n = 0;
+        s.Proxy.Policy = r => r.Method != "GET" ? Fault.None : (Interlocked.Increment(ref n) % 5) switch
+        {
+            1 => Fault.ServerError,
+            2 => Fault.Busy,
+            3 => Fault.Reset,
+            _ => Fault.None,
+        };
+
+        var result = await restores.RestoreAsync(new Restore.RestoreRequest { Database = "shop", Backup = backup.BackupId, Jobs = 2 });
+
+        await using var copy = TestDatabase.Attach(result.Target);
+        Assert.Contains(s.Proxy.Log, l => l.EndsWith("Reset", StringComparison.Ordinal));
+        Assert.Contains(s.Proxy.Log, l => l.EndsWith("ServerError", StringComparison.Ordinal));
+        Assert.Equal(await s.Source.FingerprintAsync(), await copy.FingerprintAsync());
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+    }
+
+    [Fact]
+    public async Task A_store_that_stops_answering_in_the_middle_of_a_parallel_restore_leaves_no_half_made_copy_and_no_file()
+    {
+        await using var s = await SetupAsync();
+        var (backup, restores, temp) = await ParallelRestoreSetupAsync(s);
+        var n = 0;
+        // The manifest and the first ranges come through; then every request is cut off, however often it is retried.
+        s.Proxy.Policy = r => r.Method == "GET" && Interlocked.Increment(ref n) > 6 ? Fault.Reset : Fault.None;
+
+        var ex = await Assert.ThrowsAsync<Errors.SbkException>(() => restores.RestoreAsync(new Restore.RestoreRequest { Database = "shop", Backup = backup.BackupId, Jobs = 2 }));
+
+        Assert.True(ex.IsTransient, ex.Message);
+        Assert.DoesNotContain(await restores.ListScratchAsync(), x => x.BackupId == backup.BackupId);
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+    }
+
     [Fact]
     public async Task Backups_and_prune_get_through_resets_500s_and_503s()
     {

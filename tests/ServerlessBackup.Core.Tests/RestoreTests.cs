@@ -115,6 +115,56 @@ public sealed class RestoreTests
         Assert.Empty(Directory.GetFileSystemEntries(temp));
     }
 
+    /// <summary>Reports to <paramref name="action"/> once, when the restore first says it is restoring.</summary>
+    private sealed class OnRestoring(Action action) : IProgress<WorkProgress>
+    {
+        private int done;
+
+        public void Report(WorkProgress value)
+        {
+            if (value.Phase == WorkPhase.Restoring && value.StoredBytes > 0 && Interlocked.Exchange(ref done, 1) == 0)
+            {
+                action();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_parallel_restore_stopped_by_CtrlC_while_tables_load_drops_the_copy_and_leaves_no_file()
+    {
+        await using var s = await SetupAsync();
+        var temp = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "tmp")).FullName;
+        s.Catalog.Options.Scratch.TempDirectory = temp;
+        await s.Source.ExecuteAsync("CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 100000) g;");
+        var backup = await s.Backups.BackupAsync("shop");
+        using var cancel = new CancellationTokenSource();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Backup = backup.BackupId, Jobs = 2 }, new OnRestoring(cancel.Cancel), cancel.Token));
+
+        Assert.DoesNotContain(await s.Restores.ListScratchAsync(), x => x.BackupId == backup.BackupId);
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+    }
+
+    [Fact]
+    public async Task Two_instances_restoring_the_same_backup_in_parallel_each_make_a_whole_copy_of_their_own()
+    {
+        await using var s = await SetupAsync();
+        var temp = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "tmp")).FullName;
+        s.Catalog.Options.Scratch.TempDirectory = temp;
+        var other = s.Catalog.Restores(s.Catalog.Engine(s.Store)); // a second host running the same code on the same store
+
+        var results = await Task.WhenAll(
+            s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 }),
+            other.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 }));
+
+        Assert.NotEqual(results[0].Target, results[1].Target);
+        var source = await s.Source.FingerprintAsync();
+        Assert.Equal(source, await s.Track(results[0].Target).FingerprintAsync());
+        Assert.Equal(source, await s.Track(results[1].Target).FingerprintAsync());
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+    }
+
     [Fact]
     public async Task A_single_table_restore_holds_that_tables_rows_and_no_others_with_its_indexes_constraints_and_triggers()
     {
