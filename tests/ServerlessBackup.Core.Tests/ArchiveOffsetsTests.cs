@@ -7,19 +7,6 @@ namespace ServerlessBackup.Tests;
 /// <summary>A dump piped out of pg_dump gets, as it lands, the data offsets a dump written to a file has, so pg_restore -j finds each table at once.</summary>
 public sealed class ArchiveOffsetsTests
 {
-    private static async Task DumpAsync(TestDatabase database, string path, bool piped)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardError = true };
-        var dump = $"pg_dump -h {TestServers.Host} -p {TestServers.Port} -U postgres -Fc -Z0 {database.Name}";
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(piped ? $"{dump} | cat > '{path}'" : $"{dump} -f '{path}'");
-        start.Environment["PGPASSWORD"] = TestServers.Password;
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await errors);
-    }
-
     [Fact]
     public async Task A_piped_dump_gets_exactly_the_offsets_pg_dump_writes_to_a_file_and_restores_in_parallel()
     {
@@ -32,8 +19,8 @@ public sealed class ArchiveOffsetsTests
         {
             var file = Path.Combine(directory, "file.dump");
             var piped = Path.Combine(directory, "piped.dump");
-            await DumpAsync(source, file, piped: false);
-            await DumpAsync(source, piped, piped: true);
+            await PgTools.DumpAsync(source, file, piped: false);
+            await PgTools.DumpAsync(source, piped, piped: true);
             var expected = ArchiveOffsets.Read(file);
             Assert.Contains(expected.Values, v => v is not null);
             Assert.All(ArchiveOffsets.Read(piped).Values, v => Assert.Null(v));
@@ -67,8 +54,8 @@ public sealed class ArchiveOffsetsTests
         {
             var file = Path.Combine(directory, "file.dump");
             var piped = Path.Combine(directory, "piped.dump");
-            await DumpAsync(source, file, piped: false);
-            await DumpAsync(source, piped, piped: true);
+            await PgTools.DumpAsync(source, file, piped: false);
+            await PgTools.DumpAsync(source, piped, piped: true);
             var expected = ArchiveOffsets.Read(file).Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!.Value);
             var bytes = await File.ReadAllBytesAsync(piped);
 

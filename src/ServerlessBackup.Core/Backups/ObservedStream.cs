@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Streams;
 
 namespace ServerlessBackup.Backups;
 
@@ -10,7 +11,7 @@ namespace ServerlessBackup.Backups;
 /// splits its wall time into download and decrypt). With <paramref name="what"/>, a decompression
 /// failure of authenticated data becomes an <see cref="IntegrityException"/> naming it.
 /// </summary>
-internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, bool hash = false, string? what = null) : Stream
+internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, bool hash = false, string? what = null) : ReadOnlyStream
 {
     private readonly IncrementalHash? sha = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
     private readonly byte[] head = new byte[8];
@@ -25,14 +26,6 @@ internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, 
     public ReadOnlySpan<byte> Head => head.AsSpan(0, (int)Math.Min(BytesRead, head.Length));
 
     public byte[] Sha256() => sha?.GetCurrentHash() ?? throw new InvalidOperationException("Not hashing.");
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
 
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
 
@@ -54,9 +47,6 @@ internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, 
             ticks += Stopwatch.GetTimestamp() - start;
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -97,16 +87,6 @@ internal sealed class ObservedStream(Stream inner, Action<long>? onRead = null, 
 
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

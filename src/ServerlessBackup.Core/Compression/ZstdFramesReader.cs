@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using ServerlessBackup.Streams;
 
 namespace ServerlessBackup.Compression;
 
@@ -11,7 +12,7 @@ namespace ServerlessBackup.Compression;
 /// restore decompresses on every core and pg_restore, not sbk, sets the pace. Memory is bounded by
 /// <c>maxInFlight</c> blocks.
 /// </summary>
-internal sealed class ZstdFramesReader : Stream
+internal sealed class ZstdFramesReader : ReadOnlyStream
 {
     private readonly Stream source;
     private readonly Channel<Task<(byte[] Buffer, int Length)>> frames;
@@ -33,16 +34,6 @@ internal sealed class ZstdFramesReader : Stream
         frames = Channel.CreateBounded<Task<(byte[], int)>>(new BoundedChannelOptions(Math.Max(1, maxInFlight)) { SingleReader = true, SingleWriter = true });
         producer = Task.Run(ProduceAsync);
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     private async Task ProduceAsync()
     {
@@ -132,21 +123,6 @@ internal sealed class ZstdFramesReader : Stream
         offset += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

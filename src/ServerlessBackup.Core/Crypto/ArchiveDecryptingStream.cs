@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Streams;
 
 namespace ServerlessBackup.Crypto;
 
@@ -9,7 +10,7 @@ namespace ServerlessBackup.Crypto;
 /// bytes are returned; reordering, truncation, a missing final chunk, trailing bytes, splicing
 /// and any flipped bit end the stream with an <see cref="IntegrityException"/>.
 /// </summary>
-public sealed class ArchiveDecryptingStream : Stream
+public sealed class ArchiveDecryptingStream : ReadOnlyStream
 {
     private readonly Stream source;
     private readonly ChunkCipher cipher;
@@ -46,24 +47,7 @@ public sealed class ArchiveDecryptingStream : Stream
     public override bool CanRead => !disposed;
 
     /// <inheritdoc />
-    public override bool CanSeek => false;
-
-    /// <inheritdoc />
-    public override bool CanWrite => false;
-
-    /// <inheritdoc />
-    public override long Length => throw new NotSupportedException();
-
-    /// <inheritdoc />
     public override long Position { get => PlaintextPosition; set => throw new NotSupportedException(); }
-
-    /// <inheritdoc />
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    /// <inheritdoc />
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc />
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -126,20 +110,6 @@ public sealed class ArchiveDecryptingStream : Stream
             storedFilled = 1;
         }
     }
-
-    /// <inheritdoc />
-    public override void Flush()
-    {
-    }
-
-    /// <inheritdoc />
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
+using ServerlessBackup.Streams;
 
 namespace ServerlessBackup.Dump;
 
@@ -11,7 +12,7 @@ namespace ServerlessBackup.Dump;
 /// meantime is taken in one read (pg_dump never waits: a millisecond is far less than the pipe
 /// holds). Where the pipe cannot be widened, reads are passed through as they are.
 /// </summary>
-internal sealed partial class PipeReader : Stream
+internal sealed partial class PipeReader : ReadOnlyStream
 {
     private const int PipeBytes = 1 << 20;
     private readonly Stream inner;
@@ -27,15 +28,16 @@ internal sealed partial class PipeReader : Stream
     /// <summary>The millisecond reads wait, after a short one.</summary>
     internal static TimeSpan Pause { get; } = TimeSpan.FromMilliseconds(1);
 
-    private static bool TryWiden(Stream output)
+    /// <summary>Widens <paramref name="pipe"/> (either end) to 1 MiB where the system allows it (Linux); whether it did.</summary>
+    internal static bool TryWiden(Stream pipe)
     {
-        if (!OperatingSystem.IsLinux() || output is not PipeStream pipe)
+        if (!OperatingSystem.IsLinux() || pipe is not PipeStream pipeStream)
         {
             return false;
         }
 
         const int SetPipeSize = 1031; // F_SETPIPE_SZ
-        var handle = pipe.SafePipeHandle;
+        var handle = pipeStream.SafePipeHandle;
         var added = false;
         try
         {
@@ -76,31 +78,6 @@ internal sealed partial class PipeReader : Stream
         wait = n > 0 && n < size / 2;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -78,6 +78,9 @@ internal static class ArchiveOffsets
 
         public int OffSize { get; private set; } = 8;
 
+        /// <summary>Whether pg_dump compressed the data blocks (read with the header).</summary>
+        public bool Compressed { get; private set; }
+
         /// <summary>Bytes per integer in this archive (after the header).</summary>
         public int IntSize => intSize;
 
@@ -177,14 +180,8 @@ internal static class ArchiveOffsets
                 throw new InvalidDataException("Not a custom-format archive.");
             }
 
-            if (AtLeast(15))
-            {
-                Byte(); // compression algorithm
-            }
-            else
-            {
-                Int(); // compression level
-            }
+            // The compression algorithm (1.15 on) or level (before): 0 is none.
+            Compressed = AtLeast(15) ? Byte() != 0 : Int() != 0;
 
             for (var i = 0; i < 7; i++)
             {

@@ -40,6 +40,9 @@ internal sealed class PgRestoreProcess : IDisposable
     public async Task<bool> FeedAsync(Stream source, Action<long>? onWritten, CancellationToken cancellationToken)
     {
         var input = process.StandardInput.BaseStream;
+
+        // pg_restore reads a large chunk in one read when the pipe holds it (ArchiveChunkJoiner).
+        PipeReader.TryWiden(input);
         var buffer = new byte[1 << 20];
         long written = 0;
         try

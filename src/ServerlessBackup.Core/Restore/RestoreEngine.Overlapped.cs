@@ -115,7 +115,7 @@ public sealed partial class RestoreEngine
         var loading = LoadAsync();
         try
         {
-            var landed = await ArchiveLanding.LandAsync(archive.Stream, local, written => report(WorkPhase.Restoring, written),
+            var landed = await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local, _ => report(WorkPhase.Restoring, archive.PlainBytesRead),
                 _ => tocIn.TrySetResult(), dumpId => blocks.Writer.TryWrite(dumpId), stop.Token).ConfigureAwait(false);
             archive.VerifyComplete();
             blocks.Writer.TryComplete();

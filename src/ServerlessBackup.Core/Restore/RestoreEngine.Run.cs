@@ -96,7 +96,7 @@ public sealed partial class RestoreEngine
                 var local = Path.Combine(temp, "archive.dump");
 
                 // Landing fills in the data offsets a piped dump lacks, or every pg_restore -j worker scans the file from the top.
-                await ArchiveLanding.LandAsync(archive.Stream, local, written => Report(WorkPhase.Downloading, written), null, null, cancellationToken).ConfigureAwait(false);
+                await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, cancellationToken).ConfigureAwait(false);
                 archive.VerifyComplete();
                 if (plan.Jobs > 1)
                 {
@@ -118,7 +118,7 @@ public sealed partial class RestoreEngine
                 try
                 {
                     Report(WorkPhase.Restoring, 0);
-                    if (await process.FeedAsync(archive.Stream, written => Report(WorkPhase.Restoring, written), cancellationToken).ConfigureAwait(false))
+                    if (await process.FeedAsync(new ArchiveChunkJoiner(archive.Stream), _ => Report(WorkPhase.Restoring, archive.PlainBytesRead), cancellationToken).ConfigureAwait(false))
                     {
                         archive.VerifyComplete();
                     }

@@ -8,6 +8,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Streams;
 
 namespace ServerlessBackup.Storage;
 
@@ -479,7 +480,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
     }
 
     /// <summary>Sequential reads by ranges of one blob version (its ETag), downloading ahead in parallel.</summary>
-    private sealed class RangeReader : Stream
+    private sealed class RangeReader : ReadOnlyStream
     {
         private readonly AzureBlobObjectStore store;
         private readonly BlobClient blob;
@@ -508,20 +509,9 @@ public sealed class AzureBlobObjectStore : IObjectStore
             ahead = Math.Max(1, store.options.MaxConcurrency);
         }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
         public override long Length => length;
 
         public override long Position { get => position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
         {
@@ -589,16 +579,6 @@ public sealed class AzureBlobObjectStore : IObjectStore
                 throw;
             }
         }, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
