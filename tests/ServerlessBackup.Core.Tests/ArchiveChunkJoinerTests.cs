@@ -43,7 +43,7 @@ public sealed class ArchiveChunkJoinerTests
             var landed = Path.Combine(directory, "landed.dump");
             await using (var joining = new ArchiveChunkJoiner(File.OpenRead(piped)))
             {
-                var result = await ArchiveLanding.LandAsync(joining, landed, null, null, null, CancellationToken.None);
+                var result = await ArchiveLanding.LandAsync(joining, landed, null, null, null, null, CancellationToken.None);
                 Assert.True(result.OffsetsFilled >= 4);
             }
 

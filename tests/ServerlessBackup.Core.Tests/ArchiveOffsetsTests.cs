@@ -60,9 +60,14 @@ public sealed class ArchiveOffsetsTests
             var bytes = await File.ReadAllBytesAsync(piped);
 
             IReadOnlyList<ArchiveOffsets.TocEntry>? toc = null;
-            var reported = new Dictionary<int, (long Start, long Arrived)>();
+            long tocEnd = 0;
+            var reported = new Dictionary<int, (long Start, long End, long Arrived)>();
+            var started = new Dictionary<int, (long Start, long Arrived)>();
             long arrived = 0;
-            var scanner = new ArchiveBlockScanner((entries, _) => toc = entries, (id, start) => Assert.True(reported.TryAdd(id, (start, arrived)), $"block {id} reported twice"));
+            var scanner = new ArchiveBlockScanner(
+                (entries, _, end) => (toc, tocEnd) = (entries, end),
+                (id, start, end) => Assert.True(reported.TryAdd(id, (start, end, arrived)), $"block {id} reported twice"),
+                (id, start) => Assert.True(started.TryAdd(id, (start, arrived)), $"block {id} started twice"));
             // In pieces of every size, as a network delivers them: integers and chunks straddle pieces.
             var random = new Random(7);
             for (var at = 0; at < bytes.Length;)
@@ -77,13 +82,20 @@ public sealed class ArchiveOffsetsTests
             Assert.NotNull(toc);
             Assert.Contains(toc, e => e.HasData && e.Section == ArchiveOffsets.SectionData);
             Assert.Equal(expected.OrderBy(e => e.Key), reported.Select(r => KeyValuePair.Create(r.Key, r.Value.Start)).OrderBy(e => e.Key));
-            // Each block is reported only once its last byte (just before the next block, or the end) has arrived.
-            var ends = reported.Values.Select(r => r.Start).Order().Skip(1).Append(bytes.Length).ToList();
+            // Blocks follow the table of contents and each other with nothing between; each is reported
+            // only once its last byte has arrived, and started once its header has (before its end).
             var byStart = reported.Values.OrderBy(r => r.Start).ToList();
+            Assert.Equal(tocEnd, byStart[0].Start);
+            var ends = byStart.Select(r => r.Start).Skip(1).Append(bytes.Length).ToList();
             for (var i = 0; i < byStart.Count; i++)
             {
+                Assert.Equal(ends[i], byStart[i].End);
                 Assert.True(byStart[i].Arrived >= ends[i], $"the block at {byStart[i].Start} was reported with {byStart[i].Arrived} bytes in, before its end at {ends[i]}");
             }
+
+            Assert.Equal(reported.Keys.Order(), started.Keys.Order());
+            Assert.All(started, s => Assert.True(s.Value.Start == reported[s.Key].Start && s.Value.Arrived > s.Value.Start && (s.Value.Arrived < reported[s.Key].End || s.Value.Arrived == reported[s.Key].Arrived),
+                $"block {s.Key} started at {s.Value.Start} with {s.Value.Arrived} bytes in"));
         }
         finally
         {
@@ -95,7 +107,7 @@ public sealed class ArchiveOffsetsTests
     public void The_scanner_follows_nothing_that_is_not_a_custom_format_archive()
     {
         var reported = 0;
-        var scanner = new ArchiveBlockScanner((_, _) => reported++, (_, _) => reported++);
+        var scanner = new ArchiveBlockScanner((_, _, _) => reported++, (_, _, _) => reported++, (_, _) => reported++);
         scanner.Push("PGDMP but not really, and then some more bytes"u8);
         scanner.Push(new byte[100_000]);
         Assert.True(scanner.Lost);
@@ -122,10 +134,51 @@ public sealed class ArchiveOffsetsTests
         }
     }
 
+    [Fact]
+    public async Task A_block_read_as_it_lands_waits_for_more_ends_with_its_block_and_is_given_up_if_its_end_never_lands()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            // Ten bytes of "header and table of contents", then a block of which twenty bytes have landed.
+            var bytes = Enumerable.Range(0, 40).Select(i => (byte)i).ToArray();
+            File.WriteAllBytes(path, bytes);
+            foreach (var ends in new[] { true, false })
+            {
+                var watch = new LandingWatch();
+                watch.Landed(30);
+                await using var block = new LandedBlock(path, tocEnd: 10, dumpId: 7, start: 10, watch);
+                var buffer = new byte[100];
+                Assert.Equal(bytes[..10], buffer[..await block.ReadAsync(buffer)]);
+                Assert.Equal(bytes[10..30], buffer[..await block.ReadAsync(buffer)]);
+                var next = block.ReadAsync(buffer).AsTask();
+                await Task.Delay(100);
+                Assert.False(next.IsCompleted, "a read past what has landed did not wait");
+                if (ends)
+                {
+                    watch.Ended(7, 35);
+                    Assert.Equal(bytes[30..35], buffer[..await next]);
+                    Assert.Equal(0, await block.ReadAsync(buffer));
+                }
+                else
+                {
+                    watch.Landed(40);
+                    Assert.Equal(bytes[30..40], buffer[..await next]);
+                    watch.Done();
+                    await Assert.ThrowsAsync<InvalidDataException>(() => block.ReadAsync(buffer).AsTask());
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>Lands the archive at <paramref name="from"/> as a restore lands a download; returns how many offsets it filled in.</summary>
     private static async Task<int> LandAsync(string from, string to)
     {
         await using var source = File.OpenRead(from);
-        return (await ArchiveLanding.LandAsync(source, to, null, null, null, CancellationToken.None)).OffsetsFilled;
+        return (await ArchiveLanding.LandAsync(source, to, null, null, null, null, CancellationToken.None)).OffsetsFilled;
     }
 }

@@ -166,6 +166,90 @@ public sealed class RestoreTests
     }
 
     [Fact]
+    public async Task A_parallel_restore_loads_a_table_while_its_rows_are_still_arriving_and_the_copy_is_whole()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await catalog.WithScratchAsync();
+        catalog.Options.Dump.ChunkSizeKiB = 64;
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync("CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload, repeat('x', g % 50) AS pad FROM generate_series(1, 60000) g; ALTER TABLE events ADD PRIMARY KEY (id);");
+        await catalog.AddDatabaseAsync("onebig", source.ConnectionUri);
+        var slow = new SlowArchives(catalog.NewFileStore());
+        var backups = catalog.Engine(slow);
+        await backups.BackupAsync("onebig");
+
+        // One table: its block is the whole data section, so a restore that waited for the block
+        // to be whole would start its COPY only once the archive had arrived.
+        slow.Slow = true;
+        var copyWhileArriving = false;
+        using var done = new CancellationTokenSource();
+        var watching = Task.Run(async () =>
+        {
+            await using var admin = new NpgsqlConnection(TestServers.AdminConnectionString());
+            await admin.OpenAsync();
+            while (!done.IsCancellationRequested)
+            {
+                await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'sbk\\_scratch\\_onebig\\_%' AND query LIKE 'COPY public.events %'", admin);
+                if ((long)(await command.ExecuteScalarAsync())! > 0 && !slow.ArchiveRead)
+                {
+                    copyWhileArriving = true;
+                }
+
+                await Task.Delay(20);
+            }
+        });
+        var result = await catalog.Restores(backups).RestoreAsync(new RestoreRequest { Database = "onebig", Jobs = 2 });
+        await done.CancelAsync();
+        await watching;
+
+        await using var copy = TestDatabase.Attach(result.Target);
+        Assert.True(slow.ArchiveRead);
+        Assert.True(copyWhileArriving, "no COPY ran on the scratch copy before the archive had all arrived");
+        Assert.Equal(await source.FingerprintAsync(), await copy.FingerprintAsync());
+        Assert.Equal(await source.SchemaAsync(), await copy.SchemaAsync());
+    }
+
+    /// <summary>A file store whose archives, once <see cref="Slow"/>, arrive 16 KiB at a time with a pause between: a download slower than the load.</summary>
+    private sealed class SlowArchives(IObjectStore inner) : DelegatingStore(inner)
+    {
+        public bool Slow { get; set; }
+
+        /// <summary>An archive has been read to its end since it became slow.</summary>
+        public bool ArchiveRead { get; private set; }
+
+        public override async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+        {
+            var stream = await Inner.OpenReadAsync(key, cancellationToken);
+            return Slow && key.EndsWith("/archive", StringComparison.Ordinal) ? new Trickle(stream, () => ArchiveRead = true) : stream;
+        }
+
+        private sealed class Trickle(Stream inner, Action ended) : Streams.ReadOnlyStream
+        {
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                await Task.Delay(5, cancellationToken);
+                var n = await inner.ReadAsync(buffer[..Math.Min(buffer.Length, 16 << 10)], cancellationToken);
+                if (n == 0)
+                {
+                    ended();
+                }
+
+                return n;
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    inner.Dispose();
+                }
+
+                base.Dispose(disposing);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_single_table_restore_holds_that_tables_rows_and_no_others_with_its_indexes_constraints_and_triggers()
     {
         await using var s = await SetupAsync();

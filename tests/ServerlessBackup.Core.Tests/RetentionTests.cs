@@ -233,34 +233,23 @@ public sealed class RetentionImmutabilityTests
     /// refused (Azurite implements neither immutability policies nor legal holds, so this is how
     /// the retention side is exercised here).
     /// </summary>
-    private sealed class ImmutableArchives(IObjectStore inner, DateTimeOffset immutableUntil, Func<string, bool> isProtected) : IObjectStore
+    private sealed class ImmutableArchives(IObjectStore inner, DateTimeOffset immutableUntil, Func<string, bool> isProtected) : DelegatingStore(inner)
     {
         public List<string> RefusedDeletes { get; } = [];
 
-        public string Description => inner.Description;
-
         private ObjectInfo? Protect(ObjectInfo? info) => info is not null && isProtected(info.Key) ? info with { ImmutableUntil = immutableUntil } : info;
 
-        public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => inner.EnsureCreatedAsync(cancellationToken);
+        public override async Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => Protect(await Inner.GetInfoAsync(key, cancellationToken));
 
-        public Task<ObjectWriter> OpenWriteAsync(string key, CancellationToken cancellationToken = default) => inner.OpenWriteAsync(key, cancellationToken);
-
-        public Task<bool> PutAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default) =>
-            inner.PutAsync(key, content, overwrite, metadata, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, cancellationToken);
-
-        public async Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => Protect(await inner.GetInfoAsync(key, cancellationToken));
-
-        public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        public override async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
-            await foreach (var item in inner.ListAsync(prefix, cancellationToken))
+            await foreach (var item in Inner.ListAsync(prefix, cancellationToken))
             {
                 yield return Protect(item)!;
             }
         }
 
-        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+        public override Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
         {
             if (isProtected(key))
             {
@@ -268,14 +257,8 @@ public sealed class RetentionImmutabilityTests
                 throw new Errors.SbkException(Errors.SbkErrorKind.Failed, $"'{key}' is immutable.");
             }
 
-            return inner.DeleteAsync(key, cancellationToken);
+            return Inner.DeleteAsync(key, cancellationToken);
         }
-
-        public Task<IStoreLock?> TryAcquireLockAsync(string key, CancellationToken cancellationToken = default) => inner.TryAcquireLockAsync(key, cancellationToken);
-
-        public Task<bool> TrySetLegalHoldAsync(string key, bool hold, CancellationToken cancellationToken = default) => inner.TrySetLegalHoldAsync(key, hold, cancellationToken);
-
-        public Task<int> SweepAbandonedWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken = default) => inner.SweepAbandonedWritesAsync(prefix, olderThan, cancellationToken);
     }
 
     [Fact]

@@ -10,8 +10,9 @@ namespace ServerlessBackup.Restore;
 /// </summary>
 internal sealed class ArchiveBlockScanner
 {
-    private readonly Action<IReadOnlyList<ArchiveOffsets.TocEntry>, int> onToc;
-    private readonly Action<int, long> onBlock;
+    private readonly Action<IReadOnlyList<ArchiveOffsets.TocEntry>, int, long> onToc;
+    private readonly Action<int, long>? onBlockStart;
+    private readonly Action<int, long, long> onBlock;
     private MemoryStream? head = new();
     private int intSize;
     private long position;
@@ -23,12 +24,14 @@ internal sealed class ArchiveBlockScanner
     private int blockId;
     private bool blobs;
 
-    /// <param name="onToc">Called once with the table of contents and the archive's offset size, when it is whole.</param>
-    /// <param name="onBlock">Called with a block's dump id and where it starts, when its last byte has arrived.</param>
-    public ArchiveBlockScanner(Action<IReadOnlyList<ArchiveOffsets.TocEntry>, int> onToc, Action<int, long> onBlock)
+    /// <param name="onToc">Called once with the table of contents, the archive's offset size and where the table of contents ends, when it is whole.</param>
+    /// <param name="onBlock">Called with a block's dump id, where it starts and where it ends, when its last byte has arrived.</param>
+    /// <param name="onBlockStart">Called with a block's dump id and where it starts, when its header has arrived.</param>
+    public ArchiveBlockScanner(Action<IReadOnlyList<ArchiveOffsets.TocEntry>, int, long> onToc, Action<int, long, long> onBlock, Action<int, long>? onBlockStart = null)
     {
         this.onToc = onToc;
         this.onBlock = onBlock;
+        this.onBlockStart = onBlockStart;
     }
 
     private enum State
@@ -88,7 +91,7 @@ internal sealed class ArchiveBlockScanner
             var entries = reader.ReadHeaderAndToc();
             tocEnd = reader.Position;
             intSize = reader.IntSize;
-            onToc(entries, reader.OffSize);
+            onToc(entries, reader.OffSize, tocEnd);
             return true;
         }
         catch (EndOfStreamException)
@@ -173,25 +176,27 @@ internal sealed class ArchiveBlockScanner
                         return;
                     }
 
-                    Integer(pending[0] != 0 ? -value : value);
+                    Integer(pending[0] != 0 ? -value : value, at + i);
                     break;
             }
         }
     }
 
-    private void Integer(long value)
+    /// <summary>An integer has been read; <paramref name="after"/> is where the byte after it is.</summary>
+    private void Integer(long value, long after)
     {
         switch (state)
         {
             case State.BlockId:
                 blockId = (int)value;
+                onBlockStart?.Invoke(blockId, blockStart);
                 state = blobs ? State.BlobOid : State.ChunkLength;
                 break;
             case State.BlobOid:
                 // Large objects: (oid, chunks, 0) repeated, then oid 0.
                 if (value == 0)
                 {
-                    onBlock(blockId, blockStart);
+                    onBlock(blockId, blockStart, after);
                     state = State.BlockType;
                 }
                 else
@@ -212,7 +217,7 @@ internal sealed class ArchiveBlockScanner
                 }
                 else
                 {
-                    onBlock(blockId, blockStart);
+                    onBlock(blockId, blockStart, after);
                     state = State.BlockType;
                 }
 

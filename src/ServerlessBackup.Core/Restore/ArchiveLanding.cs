@@ -20,10 +20,11 @@ internal static class ArchiveLanding
     /// <param name="source">Authenticated plaintext.</param>
     /// <param name="path">A path that must not exist yet.</param>
     /// <param name="onWritten">Called with the bytes written so far.</param>
-    /// <param name="onToc">Called once the whole table of contents is in the file.</param>
-    /// <param name="onBlock">Called with a block's dump id once all of it is in the file and its offset written.</param>
+    /// <param name="onToc">Called once the whole table of contents is in the file, with where it ends.</param>
+    /// <param name="onBlockStart">Called with an entry's dump id and where its data block starts, once the block's header is in the file.</param>
+    /// <param name="onBlock">Called with an entry's dump id and where its data block ends, once all of it is in the file and its offset written.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
-    public static async Task<Landed> LandAsync(Stream source, string path, Action<long>? onWritten, Action<IReadOnlyList<ArchiveOffsets.TocEntry>>? onToc, Action<int>? onBlock, CancellationToken cancellationToken)
+    public static async Task<Landed> LandAsync(Stream source, string path, Action<long>? onWritten, Action<IReadOnlyList<ArchiveOffsets.TocEntry>, long>? onToc, Action<int, long>? onBlockStart, Action<int, long>? onBlock, CancellationToken cancellationToken)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0 };
         if (!OperatingSystem.IsWindows())
@@ -38,7 +39,7 @@ internal static class ArchiveLanding
         var offSize = 8;
         var filled = 0;
         var scanner = new ArchiveBlockScanner(
-            (all, size) =>
+            (all, size, tocEnd) =>
             {
                 toc = all;
                 offSize = size;
@@ -47,9 +48,9 @@ internal static class ArchiveLanding
                     entries.TryAdd(entry.DumpId, entry);
                 }
 
-                onToc?.Invoke(all);
+                onToc?.Invoke(all, tocEnd);
             },
-            (dumpId, start) =>
+            (dumpId, start, end) =>
             {
                 // Every byte the scanner has seen is already in the file.
                 if (entries.TryGetValue(dumpId, out var entry) && entry.HasData)
@@ -60,7 +61,14 @@ internal static class ArchiveLanding
                         filled++;
                     }
 
-                    onBlock?.Invoke(dumpId);
+                    onBlock?.Invoke(dumpId, end);
+                }
+            },
+            (dumpId, start) =>
+            {
+                if (entries.TryGetValue(dumpId, out var entry) && entry.HasData)
+                {
+                    onBlockStart?.Invoke(dumpId, start);
                 }
             });
 

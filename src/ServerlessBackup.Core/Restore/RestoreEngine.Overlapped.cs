@@ -18,15 +18,19 @@ public sealed partial class RestoreEngine
         plan.Jobs > 1 && plan.Fresh && !plan.LandFirst && !plan.OneTransaction && !plan.Clean && !plan.DataOnly && plan.Tables.Count == 0;
 
     /// <summary>
-    /// A parallel restore that does not wait for the whole archive: as it lands, the schema is
-    /// created (<c>--section=pre-data</c>) as soon as the table of contents is in, and each table's
-    /// data is loaded by one of <see cref="RunPlan.Jobs"/> pg_restore processes as soon as its block
-    /// is whole (its offset written into the landed copy's table of contents, so pg_restore goes
-    /// straight to it). Once everything has landed and authenticated, what had no block (sequence
-    /// values) or was not found is restored, then indexes, constraints and triggers
-    /// (<c>--section=post-data</c>, in parallel). The outcome is that of one pg_restore: errors of every
-    /// process counted together. An archive this does not understand is restored as before, from
-    /// the whole landed copy.
+    /// A parallel restore that does not wait for the archive: as it lands, the schema is created
+    /// (<c>--section=pre-data</c>) as soon as the table of contents is in, and each table's rows are
+    /// loaded by one of <see cref="RunPlan.Jobs"/> pg_restore processes from the moment its data
+    /// block starts to arrive: that pg_restore reads, on its standard input, the header and table of
+    /// contents and then that block, from the landing file as it grows (<see cref="LandedBlock"/>),
+    /// so a table's COPY runs while its own rows, and the tables after it, are still arriving. A
+    /// table whose turn comes once its block is whole is read by pg_restore from the landed copy (its
+    /// offset written in). Once everything
+    /// has landed and authenticated, what had no block (sequence values) or was not followed is
+    /// restored from the landed copy, then indexes, constraints and triggers
+    /// (<c>--section=post-data</c>, in parallel). The outcome is that of one pg_restore: errors of
+    /// every process counted together. An archive this does not understand is restored as before,
+    /// from the whole landed copy.
     /// </summary>
     private async Task<RunOutcome> RunOverlappedAsync(RunPlan plan, List<string> common, ArchivePlaintext archive, string local, Action<WorkPhase, long> report, CancellationToken cancellationToken)
     {
@@ -36,10 +40,17 @@ public sealed partial class RestoreEngine
         var running = new List<PgRestoreProcess>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        // pg_restore, to completion; its messages join the restore's.
-        async Task RunOneAsync(IEnumerable<string> extra)
+        // pg_restore, to completion, reading the landed copy or (feed) one block as it lands; its
+        // messages join the restore's. False when the block could not be followed to its end: that
+        // pg_restore is stopped before its COPY ends (so nothing of it stays) and counts for nothing.
+        async Task<bool> RunOneAsync(IEnumerable<string> extra, LandedBlock? feed = null)
         {
-            var arguments = common.Concat(extra).Append(local).ToList();
+            var arguments = common.Concat(extra).ToList();
+            if (feed is null)
+            {
+                arguments.Add(local);
+            }
+
             using var process = PgRestoreProcess.Start(plan.Tool, arguments, plan.Connection, plan.Target, plan.Tolerated);
             lock (running)
             {
@@ -48,13 +59,35 @@ public sealed partial class RestoreEngine
 
             try
             {
-                process.CloseInput();
+                if (feed is null)
+                {
+                    process.CloseInput();
+                }
+                else
+                {
+                    await using (feed.ConfigureAwait(false))
+                    {
+                        try
+                        {
+                            await process.FeedAsync(feed, null, stop.Token).ConfigureAwait(false);
+                        }
+                        catch (InvalidDataException)
+                        {
+                            process.Kill();
+                            await process.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                            return false;
+                        }
+                    }
+                }
+
                 var (exit, _) = await process.WaitAsync(stop.Token).ConfigureAwait(false);
                 lock (messages)
                 {
                     messages.Absorb(process.Messages);
                     exitCode = Math.Max(exitCode, exit);
                 }
+
+                return true;
             }
             finally
             {
@@ -72,11 +105,12 @@ public sealed partial class RestoreEngine
             return "--use-list=" + path;
         }
 
-        var tocIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var blocks = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var tocIn = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var blocks = Channel.CreateUnbounded<(int DumpId, long Start)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var watch = new LandingWatch();
         var loaded = new HashSet<int>();
 
-        // Loads the data of each block as it is whole, on up to Jobs processes, once the schema is in.
+        // Loads the data of each block from its start, on up to Jobs processes, once the schema is in.
         async Task LoadAsync()
         {
             try
@@ -93,10 +127,10 @@ public sealed partial class RestoreEngine
 
         async Task LoadBlocksAsync()
         {
-            await tocIn.Task.WaitAsync(stop.Token).ConfigureAwait(false);
+            var tocEnd = await tocIn.Task.WaitAsync(stop.Token).ConfigureAwait(false);
             await RunOneAsync(["--section=pre-data"]).ConfigureAwait(false);
             var loads = new List<Task>();
-            await foreach (var dumpId in blocks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            await foreach (var (dumpId, start) in blocks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
                 if (loads.Count >= plan.Jobs)
                 {
@@ -105,19 +139,39 @@ public sealed partial class RestoreEngine
                     await done.ConfigureAwait(false);
                 }
 
-                loaded.Add(dumpId);
-                loads.Add(RunOneAsync(["--section=data", ListFile($"data-{dumpId}.list", [dumpId])]));
+                // A block still landing is read as it lands; one that is whole, from the landed copy (its offset is in).
+                loads.Add(LoadOneAsync(dumpId, watch.IsWhole(dumpId) ? null : new LandedBlock(local, tocEnd, dumpId, start, watch)));
             }
 
             await Task.WhenAll(loads).ConfigureAwait(false);
         }
 
+        async Task LoadOneAsync(int dumpId, LandedBlock? block)
+        {
+            if (await RunOneAsync(["--section=data", ListFile($"data-{dumpId}.list", [dumpId])], block).ConfigureAwait(false))
+            {
+                lock (loaded)
+                {
+                    loaded.Add(dumpId);
+                }
+            }
+        }
+
         var loading = LoadAsync();
         try
         {
-            var landed = await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local, _ => report(WorkPhase.Restoring, archive.PlainBytesRead),
-                _ => tocIn.TrySetResult(), dumpId => blocks.Writer.TryWrite(dumpId), stop.Token).ConfigureAwait(false);
+            var landed = await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local,
+                written =>
+                {
+                    watch.Landed(written);
+                    report(WorkPhase.Restoring, archive.PlainBytesRead);
+                },
+                (_, tocEnd) => tocIn.TrySetResult(tocEnd),
+                (dumpId, start) => blocks.Writer.TryWrite((dumpId, start)),
+                watch.Ended,
+                stop.Token).ConfigureAwait(false);
             archive.VerifyComplete();
+            watch.Done();
             blocks.Writer.TryComplete();
             if (landed.Toc is not { } toc)
             {
@@ -133,7 +187,7 @@ public sealed partial class RestoreEngine
                 logger.LogInformation("Loaded the data of {Count} tables of {Database} as their parts of the archive landed{Lost}", loaded.Count, plan.Database,
                     loaded.Count < toc.Count(e => e.HasData) ? " (the part sbk could not follow is restored after)" : string.Empty);
 
-                // What had no block of its own (sequence values) or was not found, then the post-data section, in parallel.
+                // What had no block of its own (sequence values) or was not followed, then the post-data section, in parallel.
                 var rest = toc.Select(e => e.DumpId).Where(id => !loaded.Contains(id)).ToList();
                 await RunOneAsync(["--section=data", ListFile("rest.list", rest)]).ConfigureAwait(false);
                 await RunOneAsync(["--section=post-data", "--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);

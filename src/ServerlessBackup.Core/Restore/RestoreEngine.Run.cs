@@ -96,7 +96,7 @@ public sealed partial class RestoreEngine
                 var local = Path.Combine(temp, "archive.dump");
 
                 // Landing fills in the data offsets a piped dump lacks, or every pg_restore -j worker scans the file from the top.
-                await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, cancellationToken).ConfigureAwait(false);
+                await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, null, cancellationToken).ConfigureAwait(false);
                 archive.VerifyComplete();
                 if (plan.Jobs > 1)
                 {
