@@ -13,7 +13,7 @@ internal sealed class ArchiveBlockScanner
     private readonly Action<IReadOnlyList<ArchiveOffsets.TocEntry>, int, long> onToc;
     private readonly Action<int, long>? onBlockStart;
     private readonly Action<int, long, long> onBlock;
-    private MemoryStream? head = new();
+    private ArchiveHead? head = new();
     private int intSize;
     private long position;
     private State state = State.BlockType;
@@ -64,14 +64,20 @@ internal sealed class ArchiveBlockScanner
 
         if (head is not null)
         {
-            head.Write(data);
             position += data.Length;
-            if (!TryReadToc(out var tocEnd))
+            switch (head.Push(data))
             {
-                return;
+                case ArchiveHead.Outcome.More:
+                    return;
+                case ArchiveHead.Outcome.Unknown:
+                    Stop();
+                    return;
             }
 
-            var rest = head.GetBuffer().AsSpan((int)tocEnd, (int)(head.Length - tocEnd)).ToArray();
+            intSize = head.IntSize;
+            onToc(head.Toc, head.OffSize, head.TocEnd);
+            var rest = head.Bytes[(int)head.TocEnd..].ToArray();
+            var tocEnd = head.TocEnd;
             head = null;
             Scan(rest, tocEnd);
             return;
@@ -79,43 +85,6 @@ internal sealed class ArchiveBlockScanner
 
         Scan(data, position);
         position += data.Length;
-    }
-
-    private bool TryReadToc(out long tocEnd)
-    {
-        tocEnd = 0;
-        head!.Position = 0;
-        try
-        {
-            var reader = new ArchiveOffsets.Reader(head);
-            var entries = reader.ReadHeaderAndToc();
-            tocEnd = reader.Position;
-            intSize = reader.IntSize;
-            onToc(entries, reader.OffSize, tocEnd);
-            return true;
-        }
-        catch (EndOfStreamException)
-        {
-            // Not all of it yet. A table of contents runs to a few MiB at most; past 64 MiB this is not one.
-            if (head.Length > 64L << 20)
-            {
-                Stop();
-            }
-
-            return false;
-        }
-        catch (InvalidDataException)
-        {
-            Stop();
-            return false;
-        }
-        finally
-        {
-            if (head is { } h)
-            {
-                h.Position = h.Length;
-            }
-        }
     }
 
     private void Stop()

@@ -27,7 +27,7 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
     private int outputEnd;
     private readonly byte[] chunk = new byte[ChunkBytes];
     private int chunkLength;
-    private MemoryStream? head = new();
+    private ArchiveHead? head = new();
     private int intSize;
     private State state = State.Head;
     private readonly byte[] pending = new byte[9];
@@ -83,7 +83,7 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
         ended = true;
         if (head is not null)
         {
-            Emit(head.GetBuffer().AsSpan(0, (int)head.Length));
+            Emit(head.Bytes);
             head = null;
         }
 
@@ -102,56 +102,24 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
 
         if (head is not null)
         {
-            head.Write(data);
-            if (!TryReadToc(out var tocEnd))
+            var outcome = head.Push(data);
+            if (outcome == ArchiveHead.Outcome.More)
             {
                 return;
             }
 
-            var all = head.GetBuffer().AsSpan(0, (int)head.Length);
+            // Table data is joined in an archive pg_dump did not compress and whose blocks have no recorded places yet.
+            var all = head.Bytes;
+            var tocEnd = outcome == ArchiveHead.Outcome.Read ? (int)head.TocEnd : all.Length;
+            intSize = head.IntSize;
+            state = outcome == ArchiveHead.Outcome.Read && !head.Compressed && head.Toc.All(e => e.Flag != ArchiveOffsets.OffsetSet) ? State.BlockType : State.PassThrough;
             head = null;
-            Emit(all[..(int)tocEnd]);
-            Walk(all[(int)tocEnd..]);
+            Emit(all[..tocEnd]);
+            Walk(all[tocEnd..]);
             return;
         }
 
         Walk(data);
-    }
-
-    /// <summary>Whether the whole table of contents is in <see cref="head"/>; decides whether to join.</summary>
-    private bool TryReadToc(out long tocEnd)
-    {
-        tocEnd = 0;
-        head!.Position = 0;
-        try
-        {
-            var reader = new ArchiveOffsets.Reader(head);
-            var entries = reader.ReadHeaderAndToc();
-            tocEnd = reader.Position;
-            intSize = reader.IntSize;
-            var join = !reader.Compressed && entries.All(e => e.Flag != ArchiveOffsets.OffsetSet);
-            state = join ? State.BlockType : State.PassThrough;
-            return true;
-        }
-        catch (EndOfStreamException)
-        {
-            if (head.Length <= 64L << 20)
-            {
-                return false;
-            }
-        }
-        catch (InvalidDataException)
-        {
-        }
-        finally
-        {
-            head.Position = head.Length;
-        }
-
-        // Not an archive this knows: on as it came.
-        state = State.PassThrough;
-        tocEnd = head.Length;
-        return true;
     }
 
     private void Walk(ReadOnlySpan<byte> data)
