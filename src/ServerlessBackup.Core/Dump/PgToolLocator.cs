@@ -42,23 +42,11 @@ public static partial class PgToolLocator
             }
         }
 
-        var found = new Dictionary<string, (PgToolVersion Tool, bool Script)>(StringComparer.Ordinal);
-        foreach (var candidate in candidates.Where(File.Exists))
-        {
-            var real = RealPath(candidate);
-            if (found.ContainsKey(real))
-            {
-                continue;
-            }
-
-            var version = await ReadVersionAsync(candidate, cancellationToken).ConfigureAwait(false);
-            if (version is not null)
-            {
-                found[real] = (version, IsScript(real));
-            }
-        }
-
-        return found.Values.OrderByDescending(v => v.Tool.Major).ThenByDescending(v => v.Tool.Version, StringComparer.Ordinal).ThenBy(v => v.Script)
+        // Each copy once (by the file it really is), all asked at the same time.
+        var copies = candidates.Where(File.Exists).Select(c => (Path: c, Real: RealPath(c))).DistinctBy(c => c.Real, StringComparer.Ordinal).ToList();
+        var versions = await Task.WhenAll(copies.Select(c => ReadVersionAsync(c.Path, cancellationToken))).ConfigureAwait(false);
+        var found = copies.Zip(versions).Where(c => c.Second is not null).Select(c => (Tool: c.Second!, Script: IsScript(c.First.Real)));
+        return found.OrderByDescending(v => v.Tool.Major).ThenByDescending(v => v.Tool.Version, StringComparer.Ordinal).ThenBy(v => v.Script)
             .Select(v => v.Tool).ToList();
     }
 
