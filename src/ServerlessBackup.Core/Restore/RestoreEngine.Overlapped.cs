@@ -25,12 +25,11 @@ public sealed partial class RestoreEngine
     /// contents and then that block, from the landing file as it grows (<see cref="LandedBlock"/>),
     /// so a table's COPY runs while its own rows, and the tables after it, are still arriving. A
     /// table whose turn comes once its block is whole is read by pg_restore from the landed copy (its
-    /// offset written in). Once everything
-    /// has landed and authenticated, what had no block (sequence values) or was not followed is
-    /// restored from the landed copy, then indexes, constraints and triggers
-    /// (<c>--section=post-data</c>, in parallel). The outcome is that of one pg_restore: errors of
-    /// every process counted together. An archive this does not understand is restored as before,
-    /// from the whole landed copy.
+    /// offset written in). Once everything has landed and authenticated, what had no block
+    /// (sequence values) or was not followed is restored from the landed copy, then indexes,
+    /// constraints and triggers (<c>--section=post-data</c>, in parallel). The outcome is that of
+    /// one pg_restore: errors of every process counted together. An archive this does not
+    /// understand is restored as before, from the whole landed copy.
     /// </summary>
     private async Task<RunOutcome> RunOverlappedAsync(RunPlan plan, List<string> common, ArchivePlaintext archive, string local, Action<WorkPhase, long> report, CancellationToken cancellationToken)
     {
