@@ -47,10 +47,7 @@ public sealed class ArchiveChunkJoinerTests
                 Assert.True(result.OffsetsFilled >= 4);
             }
 
-            await using var copy = await TestDatabase.CreateAsync("copy");
-            var (exit, errors) = await PgTools.RestoreAsync(landed, copy, jobs: 2);
-            Assert.True(exit == 0, errors);
-            Assert.Equal(await source.FingerprintAsync(), await copy.FingerprintAsync());
+            await PgTools.AssertRestoresAsAsync(landed, source);
         }
         finally
         {

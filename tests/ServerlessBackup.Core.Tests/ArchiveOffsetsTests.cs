@@ -31,10 +31,7 @@ public sealed class ArchiveOffsetsTests
             Assert.Equal(expected.Count(e => e.Value is not null), filled);
             Assert.Equal(expected, ArchiveOffsets.Read(landed));
             Assert.Equal(0, await LandAsync(landed, Path.Combine(directory, "again.dump"))); // nothing left to fill
-            await using var copy = await TestDatabase.CreateAsync("copy");
-            var (exit, errors) = await PgTools.RestoreAsync(landed, copy, jobs: 2);
-            Assert.True(exit == 0, errors);
-            Assert.Equal(await source.FingerprintAsync(), await copy.FingerprintAsync());
+            await PgTools.AssertRestoresAsAsync(landed, source);
         }
         finally
         {

@@ -50,4 +50,13 @@ internal static class PgTools
         // Newer pg_restore guards the script with a random \restrict key of each run's own.
         return string.Join('\n', (await output).Split('\n').Where(line => !line.StartsWith("\\restrict ", StringComparison.Ordinal) && !line.StartsWith("\\unrestrict ", StringComparison.Ordinal)));
     }
+
+    /// <summary>Restores <paramref name="archive"/> with pg_restore -j 2 into a new database and asserts it holds exactly what <paramref name="source"/> holds.</summary>
+    public static async Task AssertRestoresAsAsync(string archive, TestDatabase source)
+    {
+        await using var copy = await TestDatabase.CreateAsync("copy");
+        var (exit, errors) = await RestoreAsync(archive, copy, jobs: 2);
+        Assert.True(exit == 0, errors);
+        Assert.Equal(await source.FingerprintAsync(), await copy.FingerprintAsync());
+    }
 }
