@@ -30,6 +30,25 @@ public sealed class PgToolLocatorTests
         }
     }
 
+    [Fact]
+    public async Task When_no_program_is_new_enough_every_copy_scripts_included_is_named_with_the_client_to_install()
+    {
+        var ex = await Assert.ThrowsAsync<Errors.SbkException>(() =>
+            PgToolLocator.SelectAsync("pg_restore", null, "Scratch:PgRestorePath", 99, "Backup b was written by pg_dump 99.1"));
+        Assert.Equal(Errors.SbkErrorKind.Configuration, ex.Kind);
+        Assert.Contains("postgresql-client-99", ex.Message);
+        Assert.Contains("Scratch:PgRestorePath", ex.Message);
+        foreach (var copy in await PgToolLocator.FindAllAsync("pg_restore", null))
+        {
+            Assert.Contains(copy.Path, ex.Message);
+        }
+
+        if (File.Exists("/usr/bin/pg_restore") && StartsWithShebang("/usr/bin/pg_restore"))
+        {
+            Assert.Contains("/usr/bin/pg_restore", ex.Message);
+        }
+    }
+
     private static bool StartsWithShebang(string path)
     {
         var start = new byte[2];
