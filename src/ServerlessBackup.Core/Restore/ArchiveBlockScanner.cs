@@ -17,8 +17,7 @@ internal sealed class ArchiveBlockScanner
     private int intSize;
     private long position;
     private State state = State.BlockType;
-    private readonly byte[] pending = new byte[9];
-    private int pendingCount;
+    private readonly ArchiveInt pending = new();
     private long skip;
     private long blockStart;
     private int blockId;
@@ -46,12 +45,6 @@ internal sealed class ArchiveBlockScanner
 
     /// <summary>The archive is not one this follows (or it ended in a way it did not expect): no more blocks will be reported.</summary>
     public bool Lost { get; private set; }
-
-    /// <summary>Whether the table of contents has been read.</summary>
-    public bool HasToc => head is null && !Lost;
-
-    /// <summary>Bytes seen so far.</summary>
-    public long Position => position;
 
     /// <summary>Takes the next bytes of the archive.</summary>
     public void Push(ReadOnlySpan<byte> data)
@@ -125,27 +118,20 @@ internal sealed class ArchiveBlockScanner
                     state = State.BlockId;
                     break;
                 default:
-                    // An integer: a sign byte, then intSize little-endian bytes; it may straddle two pushes.
-                    pending[pendingCount++] = data[i++];
-                    if (pendingCount < 1 + intSize)
+                    // An integer; it may straddle two pushes.
+                    if (!pending.Take(data[i++], intSize))
                     {
                         break;
                     }
 
-                    pendingCount = 0;
-                    long value = 0;
-                    for (var b = 0; b < intSize; b++)
-                    {
-                        value |= (long)pending[1 + b] << (8 * b);
-                    }
-
-                    if (value > int.MaxValue)
+                    pending.Clear();
+                    if (pending.Magnitude > int.MaxValue)
                     {
                         Stop();
                         return;
                     }
 
-                    Integer(pending[0] != 0 ? -value : value, at + i);
+                    Integer(pending.Negative ? -pending.Magnitude : pending.Magnitude, at + i);
                     break;
             }
         }

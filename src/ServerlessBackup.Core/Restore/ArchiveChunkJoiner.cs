@@ -30,8 +30,7 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
     private ArchiveHead? head = new();
     private int intSize;
     private State state = State.Head;
-    private readonly byte[] pending = new byte[9];
-    private int pendingCount;
+    private readonly ArchiveInt pending = new();
     private long remaining;
     private bool ended;
 
@@ -46,9 +45,6 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
         ChunkData,
         PassThrough,
     }
-
-    /// <summary>Whether table data is being joined (false once the archive is passed on as it came).</summary>
-    public bool Joining => state != State.PassThrough;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -88,8 +84,8 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
         }
 
         FlushChunk();
-        Emit(pending.AsSpan(0, pendingCount));
-        pendingCount = 0;
+        Emit(pending.Raw);
+        pending.Clear();
     }
 
     private void Push(ReadOnlySpan<byte> data)
@@ -155,9 +151,8 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
                     Emit(data.Slice(i++, 1));
                     break;
                 default:
-                    // An integer: a sign byte, then intSize little-endian bytes; it may straddle two reads.
-                    pending[pendingCount++] = data[i++];
-                    if (pendingCount == 1 + intSize)
+                    // An integer; it may straddle two reads.
+                    if (pending.Take(data[i++], intSize))
                     {
                         Integer();
                     }
@@ -169,31 +164,26 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
 
     private void Integer()
     {
-        var raw = pending.AsSpan(0, pendingCount);
-        pendingCount = 0;
-        long value = 0;
-        for (var b = 0; b < intSize; b++)
-        {
-            value |= (long)raw[1 + b] << (8 * b);
-        }
-
+        var value = pending.Magnitude;
         if (state == State.BlockId)
         {
-            Emit(raw);
+            Emit(pending.Raw);
             state = State.ChunkLength;
         }
-        else if (value == 0 || raw[0] != 0 || value > int.MaxValue)
+        else if (value == 0 || pending.Negative || value > int.MaxValue)
         {
             // The block's end (or a length pg_dump never writes, after which nothing is joined).
             FlushChunk();
-            Emit(raw);
-            state = value == 0 && raw[0] == 0 ? State.BlockType : State.PassThrough;
+            Emit(pending.Raw);
+            state = value == 0 && !pending.Negative ? State.BlockType : State.PassThrough;
         }
         else
         {
             remaining = value;
             state = State.ChunkData;
         }
+
+        pending.Clear();
     }
 
     private void FlushChunk()
@@ -204,14 +194,7 @@ internal sealed class ArchiveChunkJoiner : ReadOnlyStream
         }
 
         Span<byte> length = stackalloc byte[9];
-        length.Clear();
-        var value = (long)chunkLength;
-        for (var b = 0; b < intSize; b++)
-        {
-            length[1 + b] = (byte)(value >> (8 * b));
-        }
-
-        Emit(length[..(1 + intSize)]);
+        Emit(length[..ArchiveInt.Write(chunkLength, intSize, length)]);
         Emit(chunk.AsSpan(0, chunkLength));
         chunkLength = 0;
     }

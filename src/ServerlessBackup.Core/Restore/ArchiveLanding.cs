@@ -11,10 +11,9 @@ namespace ServerlessBackup.Restore;
 internal static class ArchiveLanding
 {
     /// <summary>What landed.</summary>
-    /// <param name="Bytes">Bytes written.</param>
     /// <param name="OffsetsFilled">Data offsets written into the table of contents.</param>
     /// <param name="Toc">The table of contents, or null for an archive the scanner could not follow.</param>
-    public sealed record Landed(long Bytes, int OffsetsFilled, IReadOnlyList<ArchiveOffsets.TocEntry>? Toc);
+    public sealed record Landed(int OffsetsFilled, IReadOnlyList<ArchiveOffsets.TocEntry>? Toc);
 
     /// <summary>Copies <paramref name="source"/> into a new file at <paramref name="path"/>.</summary>
     /// <param name="source">Authenticated plaintext.</param>
@@ -83,6 +82,6 @@ internal static class ArchiveLanding
             onWritten?.Invoke(written);
         }
 
-        return new Landed(written, filled, toc);
+        return new Landed(filled, toc);
     }
 }

@@ -31,7 +31,7 @@ public sealed partial class RestoreEngine
     /// one pg_restore: errors of every process counted together. An archive this does not
     /// understand is restored as before, from the whole landed copy.
     /// </summary>
-    private async Task<RunOutcome> RunOverlappedAsync(RunPlan plan, List<string> common, ArchivePlaintext archive, string local, Action<WorkPhase, long> report, CancellationToken cancellationToken)
+    private async Task<RunOutcome> RunOverlappedAsync(RunPlan plan, List<string> common, ArchivePlaintext archive, Stream joined, string local, Action<WorkPhase, long> report, CancellationToken cancellationToken)
     {
         var restoreClock = Stopwatch.StartNew();
         var messages = new PgRestoreMessages(plan.Tolerated);
@@ -159,7 +159,7 @@ public sealed partial class RestoreEngine
         var loading = LoadAsync();
         try
         {
-            var landed = await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local,
+            var landed = await ArchiveLanding.LandAsync(joined, local,
                 written =>
                 {
                     watch.Landed(written);

@@ -82,11 +82,14 @@ public sealed partial class RestoreEngine
             }
 
             await using var archive = await backups.OpenArchiveAsync(plan.Database, plan.BackupId, cancellationToken).ConfigureAwait(false);
+
+            // What pg_restore reads, whichever way: the archive with its rows in large chunks.
+            var joined = new ArchiveChunkJoiner(archive.Stream);
             void Report(WorkPhase phase, long written) => progress?.Report(new WorkProgress(phase, archive.StoredBytesRead, written, clock.Elapsed));
             if (CanOverlap(plan))
             {
                 temp ??= CreateWorkDirectory();
-                return await RunOverlappedAsync(plan, arguments, archive, Path.Combine(temp, "archive.dump"), Report, cancellationToken).ConfigureAwait(false);
+                return await RunOverlappedAsync(plan, arguments, archive, joined, Path.Combine(temp, "archive.dump"), Report, cancellationToken).ConfigureAwait(false);
             }
 
             if (plan.Jobs > 1 || plan.LandFirst)
@@ -96,7 +99,7 @@ public sealed partial class RestoreEngine
                 var local = Path.Combine(temp, "archive.dump");
 
                 // Landing fills in the data offsets a piped dump lacks, or every pg_restore -j worker scans the file from the top.
-                await ArchiveLanding.LandAsync(new ArchiveChunkJoiner(archive.Stream), local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, null, cancellationToken).ConfigureAwait(false);
+                await ArchiveLanding.LandAsync(joined, local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, null, cancellationToken).ConfigureAwait(false);
                 archive.VerifyComplete();
                 if (plan.Jobs > 1)
                 {
@@ -118,7 +121,7 @@ public sealed partial class RestoreEngine
                 try
                 {
                     Report(WorkPhase.Restoring, 0);
-                    if (await process.FeedAsync(new ArchiveChunkJoiner(archive.Stream), _ => Report(WorkPhase.Restoring, archive.PlainBytesRead), cancellationToken).ConfigureAwait(false))
+                    if (await process.FeedAsync(joined, _ => Report(WorkPhase.Restoring, archive.PlainBytesRead), cancellationToken).ConfigureAwait(false))
                     {
                         archive.VerifyComplete();
                     }
