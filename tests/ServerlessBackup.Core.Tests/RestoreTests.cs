@@ -323,6 +323,111 @@ public sealed class RestoreTests
         await s.AssertNothingLeftAsync(restores);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task The_scratch_database_is_made_while_the_archive_opens_and_the_copy_is_whole(int jobs)
+    {
+        await using var s = await SetupAsync();
+        var store = new ArchiveOpenings(s.Store);
+        var restores = s.Catalog.Restores(s.Catalog.Engine(store));
+
+        // While this session holds pg_database in SHARE mode, CREATE DATABASE waits.
+        await using var blocker = new NpgsqlConnection(TestServers.AdminConnectionString());
+        await blocker.OpenAsync();
+        var hold = await blocker.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand("LOCK TABLE pg_catalog.pg_database IN SHARE MODE", blocker, hold))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var restoring = restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = jobs });
+        var openedBeforeCreated = await Task.WhenAny(store.Opened.Task, Task.Delay(TimeSpan.FromSeconds(10))) == store.Opened.Task;
+        await hold.CommitAsync();
+        var result = await restoring;
+
+        var copy = s.Track(result.Target);
+        Assert.True(openedBeforeCreated, "the archive was not opened until the scratch database existed");
+        Assert.Equal(await s.Source.FingerprintAsync(), await copy.FingerprintAsync());
+        Assert.Equal(await s.Source.SchemaAsync(), await copy.SchemaAsync());
+    }
+
+    [Fact]
+    public async Task CtrlC_while_the_scratch_database_is_being_made_leaves_no_database_and_no_file()
+    {
+        await using var s = await SetupAsync();
+        var temp = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "tmp")).FullName;
+        s.Catalog.Options.Scratch.TempDirectory = temp;
+        var store = new ArchiveOpenings(s.Store);
+        var restores = s.Catalog.Restores(s.Catalog.Engine(store));
+        await using var blocker = new NpgsqlConnection(TestServers.AdminConnectionString());
+        await blocker.OpenAsync();
+        var hold = await blocker.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand("LOCK TABLE pg_catalog.pg_database IN SHARE MODE", blocker, hold))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var restoring = restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 }, null, cancel.Token);
+        await store.Opened.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(200); // CREATE DATABASE is waiting on the lock now
+        await cancel.CancelAsync();
+        await Task.Delay(200);
+        await hold.CommitAsync(); // whatever the server does with the cancelled CREATE, the drop after it may now run
+
+        await Assert.ThrowsAsync<CancelledException>(() => restoring);
+        var id = s.Backup.BackupId.Replace("T", string.Empty, StringComparison.Ordinal).Replace("Z-", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        Assert.Equal(0L, await s.Source.ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname LIKE '%{id}%'"));
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_scratch_role_that_may_not_create_databases_is_named_and_the_restore_leaves_nothing(int jobs)
+    {
+        await using var s = await SetupAsync();
+        var temp = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "tmp")).FullName;
+        s.Catalog.Options.Scratch.TempDirectory = temp;
+        var role = "noscratch_" + Guid.NewGuid().ToString("N")[..10];
+        await s.Source.ExecuteAsync($"CREATE ROLE \"{role}\" LOGIN NOCREATEDB PASSWORD 'pw-{role}'");
+        try
+        {
+            await s.Catalog.Secrets.SetSecretAsync("scratch-admin", $"postgres://{role}:pw-{role}@{TestServers.Host}:{TestServers.Port}/postgres?sslmode=disable");
+
+            var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = jobs }));
+
+            Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
+            Assert.Contains($"ALTER ROLE {role} CREATEDB", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain($"pw-{role}", ex.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(temp));
+            var id = s.Backup.BackupId.Replace("T", string.Empty, StringComparison.Ordinal).Replace("Z-", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+            Assert.Equal(0L, await s.Source.ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname LIKE '%{id}%'"));
+        }
+        finally
+        {
+            await s.Source.ExecuteAsync($"DROP ROLE IF EXISTS \"{role}\"");
+        }
+    }
+
+    /// <summary>The file store, telling when an archive is first opened for reading.</summary>
+    private sealed class ArchiveOpenings(IObjectStore inner) : DelegatingStore(inner)
+    {
+        public TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+        {
+            var stream = await Inner.OpenReadAsync(key, cancellationToken);
+            if (key.EndsWith("/archive", StringComparison.Ordinal))
+            {
+                Opened.TrySetResult();
+            }
+
+            return stream;
+        }
+    }
+
     /// <summary>A file store whose archives, once <see cref="Slow"/>, arrive 16 KiB at a time with a pause between: a download slower than the load.</summary>
     private sealed class SlowArchives(IObjectStore inner) : DelegatingStore(inner)
     {

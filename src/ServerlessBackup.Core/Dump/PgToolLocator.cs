@@ -106,11 +106,12 @@ public static partial class PgToolLocator
     /// <param name="requiredMajor">The oldest major version that will do.</param>
     /// <param name="why">Why that version is needed, as the start of a sentence ("The server for database 'shop' runs PostgreSQL 17").</param>
     /// <param name="cancellationToken">Cancels the search.</param>
+    /// <param name="found">The programs, already being asked (<see cref="FindAllAsync"/> without scripts, same tool and path), or null to ask them now.</param>
     /// <exception cref="SbkException">Configuration, saying which client version to install.</exception>
-    public static async Task<PgToolVersion> SelectAsync(string tool, string? configuredPath, string settingName, int requiredMajor, string why, CancellationToken cancellationToken = default)
+    public static async Task<PgToolVersion> SelectAsync(string tool, string? configuredPath, string settingName, int requiredMajor, string why, CancellationToken cancellationToken = default, Task<IReadOnlyList<PgToolVersion>>? found = null)
     {
         // The programs first: a script (Debian's Perl pg_wrapper) only starts one of them, and asking it costs a Perl start-up.
-        var programs = await FindAllAsync(tool, configuredPath, cancellationToken, scripts: false).ConfigureAwait(false);
+        var programs = await (found ?? FindAllAsync(tool, configuredPath, cancellationToken, scripts: false)).ConfigureAwait(false);
         if (programs.Count > 0 && programs[0].Major >= requiredMajor)
         {
             return programs[0];

@@ -127,6 +127,7 @@ public sealed partial class RestoreEngine
         async Task LoadBlocksAsync()
         {
             var tocEnd = await tocIn.Task.WaitAsync(stop.Token).ConfigureAwait(false);
+            await plan.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
             await RunOneAsync(["--section=pre-data"]).ConfigureAwait(false);
             var loads = new List<Task>();
             await foreach (var (dumpId, start) in blocks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
@@ -178,6 +179,7 @@ public sealed partial class RestoreEngine
                 tocIn.TrySetCanceled(CancellationToken.None);
                 await Task.WhenAny(loading).ConfigureAwait(false);
                 logger.LogInformation("The archive of {Database} backup {BackupId} is not one sbk can follow as it lands; restoring it whole", plan.Database, plan.BackupId);
+                await plan.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
                 await RunOneAsync(["--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
             }
             else

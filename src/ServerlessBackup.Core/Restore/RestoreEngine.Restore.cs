@@ -52,12 +52,16 @@ public sealed partial class RestoreEngine
 
         var clock = Stopwatch.StartNew();
         progress?.Report(new WorkProgress(WorkPhase.Preflight, 0, 0, clock.Elapsed));
+
+        // Asked while the manifest is read (each a process start or a secret read); their errors still come after the manifest's.
+        var programs = FindPgRestoreProgramsAsync(cancellationToken);
+        var opening = request is { Target: null, DataOnly: false, Confirm: null, InPlace: false } ? OpenScratchAsync(database, entry, cancellationToken) : null;
         var details = request.Before is { } before
             ? await backups.ShowBeforeAsync(database, before, cancellationToken).ConfigureAwait(false)
             : await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);
         var backupId = details.Manifest.BackupId;
         var tables = ResolveTables(details, request.Tables);
-        var tool = await SelectPgRestoreAsync(details.Manifest, cancellationToken).ConfigureAwait(false);
+        var tool = await SelectPgRestoreAsync(details.Manifest, programs, cancellationToken).ConfigureAwait(false);
         var tolerated = entry.TolerateRestoreErrors.Concat(request.Tolerate).Where(t => t.Length > 0).ToList();
         var plan = new RunPlan(database, backupId, tool, tables, request.DataOnly, request.Jobs ?? entry.RestoreJobs, tolerated);
 
@@ -73,7 +77,7 @@ public sealed partial class RestoreEngine
                 throw Refuse($"A data-only restore needs an existing schema to load into; a new scratch database is empty. Restore the whole backup to scratch first (sbk restore {database}), or give --target with an existing scratch copy or a catalogued database.");
             }
 
-            var scratch = await OpenScratchAsync(database, entry, cancellationToken).ConfigureAwait(false);
+            var scratch = await (opening ?? OpenScratchAsync(database, entry, cancellationToken)).ConfigureAwait(false);
             var (name, outcome, expires) = await RestoreToNewScratchAsync(scratch, plan, request.Keep, progress, clock, undo, cancellationToken).ConfigureAwait(false);
             return Result(plan, outcome, name, true, expires, null, clock);
         }
@@ -267,11 +271,14 @@ public sealed partial class RestoreEngine
     private async Task<(string Name, RunOutcome Outcome, DateTimeOffset ExpiresAt)> RestoreToNewScratchAsync(ScratchServer scratch, RunPlan plan, bool keep, IProgress<WorkProgress>? progress, Stopwatch clock, UndoNote undo, CancellationToken cancellationToken, bool complete = true)
     {
         var now = time.GetUtcNow();
-        var name = await scratch.CreateAsync(plan.Database, plan.BackupId, now, Ttl, cancellationToken).ConfigureAwait(false);
+
+        // Created while the archive opens; nothing is restored into it before it exists.
+        var creation = scratch.StartCreate(plan.Database, plan.BackupId, now, Ttl, cancellationToken);
+        var name = creation.Name;
         var before = undo.Text;
         undo.Text = $"the half-made scratch database {name} was dropped and the temporary files removed; nothing else was changed";
         logger.LogInformation("Restoring {Database} backup {BackupId} into scratch database {Scratch}", plan.Database, plan.BackupId, name);
-        var outcome = await RunOrDropAsync(scratch, name, plan with { Connection = scratch.Admin, Target = name, Fresh = true }, keep, progress, clock, cancellationToken).ConfigureAwait(false);
+        var outcome = await RunOrDropAsync(scratch, creation, plan with { Connection = scratch.Admin, Target = name, Fresh = true, Ready = creation.Created }, keep, progress, clock, cancellationToken).ConfigureAwait(false);
         if (complete)
         {
             try
@@ -330,8 +337,9 @@ public sealed partial class RestoreEngine
         new(Seconds(outcome?.Download ?? TimeSpan.Zero), Seconds(outcome?.Decrypt ?? TimeSpan.Zero), Seconds(outcome?.Restore ?? TimeSpan.Zero), Seconds(checks), Seconds(total));
 
     /// <summary>Runs into a new scratch database; drops it on an integrity failure, and on any other failure unless kept.</summary>
-    private async Task<RunOutcome> RunOrDropAsync(ScratchServer scratch, string name, RunPlan plan, bool keep, IProgress<WorkProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<RunOutcome> RunOrDropAsync(ScratchServer scratch, ScratchServer.Creation creation, RunPlan plan, bool keep, IProgress<WorkProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
+        var name = creation.Name;
         var drop = true;
         try
         {
@@ -349,8 +357,27 @@ public sealed partial class RestoreEngine
         {
             if (drop)
             {
-                await scratch.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+                await DropCreatedAsync(scratch, creation, quiet: false).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Drops a scratch database whose restore failed, once its creation has ended (a drop sent while
+    /// CREATE DATABASE still runs would find nothing, and the database would then appear): as any
+    /// other drop if it was made (or <paramref name="quiet"/>ly), quietly if a cancellation left
+    /// unknown whether it was, not at all if its creation failed.
+    /// </summary>
+    private async Task DropCreatedAsync(ScratchServer scratch, ScratchServer.Creation creation, bool quiet)
+    {
+        switch (await creation.SettledAsync().ConfigureAwait(false))
+        {
+            case true when !quiet:
+                await scratch.DropAsync(creation.Name, CancellationToken.None).ConfigureAwait(false);
+                break;
+            case true or null:
+                await DropQuietlyAsync(scratch, creation.Name).ConfigureAwait(false);
+                break;
         }
     }
 

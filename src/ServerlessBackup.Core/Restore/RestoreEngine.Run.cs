@@ -32,6 +32,9 @@ public sealed partial class RestoreEngine
 
         /// <summary>Keep the archive's grants (a database on its own server, where its roles exist); scratch copies drop them.</summary>
         public bool KeepPrivileges { get; init; }
+
+        /// <summary>The target exists once this completes: a new scratch database is created while the archive opens.</summary>
+        public Task Ready { get; init; } = Task.CompletedTask;
     }
 
     private sealed record RunOutcome(int ExitCode, PgRestoreMessages Messages, long Bytes, TimeSpan Download, TimeSpan Decrypt, TimeSpan Restore)
@@ -82,6 +85,10 @@ public sealed partial class RestoreEngine
             }
 
             await using var archive = await backups.OpenArchiveAsync(plan.Database, plan.BackupId, cancellationToken).ConfigureAwait(false);
+            if (!CanOverlap(plan))
+            {
+                await plan.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
 
             // What pg_restore reads, whichever way: the archive with its rows in large chunks.
             var joined = new ArchiveChunkJoiner(archive.Stream);

@@ -39,15 +39,18 @@ public sealed partial class RestoreEngine
         var clock = Stopwatch.StartNew();
         var startedAt = time.GetUtcNow();
         progress?.Report(new WorkProgress(WorkPhase.Preflight, 0, 0, clock.Elapsed));
+        // Asked while the manifest is read; their errors still come after the manifest's.
+        var programs = FindPgRestoreProgramsAsync(cancellationToken);
+        var opening = request.Level >= VerificationLevel.Restore ? OpenScratchAsync(database, entry, cancellationToken) : null;
         var details = await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);
         var backupId = details.Manifest.BackupId;
-        var tool = await SelectPgRestoreAsync(details.Manifest, cancellationToken).ConfigureAwait(false);
+        var tool = await SelectPgRestoreAsync(details.Manifest, programs, cancellationToken).ConfigureAwait(false);
         var tolerated = entry.TolerateRestoreErrors.Concat(request.Tolerate).Where(t => t.Length > 0).ToList();
         ScratchServer? scratch = null;
-        if (request.Level >= VerificationLevel.Restore)
+        if (opening is not null)
         {
             // Before anything is read: a missing or misplaced scratch server is a configuration error, not a failed backup.
-            scratch = await OpenScratchAsync(database, entry, cancellationToken).ConfigureAwait(false);
+            scratch = await opening.ConfigureAwait(false);
         }
 
         var checks = new List<VerificationCheck>();
@@ -70,11 +73,13 @@ public sealed partial class RestoreEngine
             }
             else
             {
-                scratchName = await scratch.CreateAsync(database, backupId, startedAt, Ttl, cancellationToken).ConfigureAwait(false);
+                // Created while the archive opens.
+                var creation = scratch.StartCreate(database, backupId, startedAt, Ttl, cancellationToken);
+                scratchName = creation.Name;
                 logger.LogInformation("Verifying {Database} backup {BackupId} in scratch database {Scratch}", database, backupId, scratchName);
                 try
                 {
-                    var plan = new RunPlan(database, backupId, tool, [], false, request.Jobs ?? entry.RestoreJobs, tolerated) { Connection = scratch.Admin, Target = scratchName, Fresh = true };
+                    var plan = new RunPlan(database, backupId, tool, [], false, request.Jobs ?? entry.RestoreJobs, tolerated) { Connection = scratch.Admin, Target = scratchName, Fresh = true, Ready = creation.Created };
                     var outcome = await RunAsync(plan, progress, clock, cancellationToken).ConfigureAwait(false);
                     (download, decrypt, restore, bytes) = (outcome.Download, outcome.Decrypt, outcome.Restore, outcome.Bytes);
                     checks.Add(new VerificationCheck("archive", "every chunk authenticates and the archive matches its manifest", true));
@@ -97,7 +102,7 @@ public sealed partial class RestoreEngine
                 {
                     if (!kept)
                     {
-                        await DropQuietlyAsync(scratch, scratchName).ConfigureAwait(false);
+                        await DropCreatedAsync(scratch, creation, quiet: true).ConfigureAwait(false);
                     }
                 }
             }

@@ -81,12 +81,16 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>The newest pg_restore here, which must be at least as new as the pg_dump that wrote the backup.</summary>
-    private Task<PgToolVersion> SelectPgRestoreAsync(Manifest manifest, CancellationToken cancellationToken)
+    private Task<PgToolVersion> SelectPgRestoreAsync(Manifest manifest, Task<IReadOnlyList<PgToolVersion>>? programs, CancellationToken cancellationToken)
     {
         var dumpMajor = int.TryParse(manifest.Source.PgDumpVersion.Split('.')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : 0;
         return PgToolLocator.SelectAsync("pg_restore", options.Scratch.PgRestorePath, "Scratch:PgRestorePath", dumpMajor,
-            $"Backup {manifest.BackupId} of '{manifest.Database}' was written by pg_dump {manifest.Source.PgDumpVersion}, and pg_restore cannot read archives from a newer pg_dump", cancellationToken);
+            $"Backup {manifest.BackupId} of '{manifest.Database}' was written by pg_dump {manifest.Source.PgDumpVersion}, and pg_restore cannot read archives from a newer pg_dump", cancellationToken, programs);
     }
+
+    /// <summary>The pg_restore programs here (no scripts), asked before it is known which version a backup needs.</summary>
+    private Task<IReadOnlyList<PgToolVersion>> FindPgRestoreProgramsAsync(CancellationToken cancellationToken) =>
+        PgToolLocator.FindAllAsync("pg_restore", options.Scratch.PgRestorePath, cancellationToken, scripts: false);
 
     /// <summary>Resolves <c>schema.table</c> or <c>table</c> against the backup's census.</summary>
     private static List<(string Schema, string Name)> ResolveTables(BackupDetails details, IReadOnlyList<string> requested)

@@ -50,11 +50,46 @@ internal sealed class ScratchServer
         return new ScratchServer(PgConnectionInfo.FromSecret(secret), name);
     }
 
-    /// <summary>Creates an empty scratch database with its marker (incomplete until <see cref="MarkCompleteAsync"/>); returns its name.</summary>
-    public async Task<string> CreateAsync(string source, string backupId, DateTimeOffset now, TimeSpan ttl, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts creating an empty scratch database with its marker (incomplete until
+    /// <see cref="MarkCompleteAsync"/>): its name at once, and the creation, so that the archive
+    /// can be opened meanwhile. Whoever drops the database on failure waits for
+    /// <see cref="Creation.Created"/> first (see <see cref="Creation.SettledAsync"/>).
+    /// </summary>
+    public Creation StartCreate(string source, string backupId, DateTimeOffset now, TimeSpan ttl, CancellationToken cancellationToken)
     {
-        var expires = now + ttl;
-        var name = ScratchNames.Create(source, backupId, expires);
+        var name = ScratchNames.Create(source, backupId, now + ttl);
+        return new Creation(name, CreateAsync(name, source, backupId, now, now + ttl, cancellationToken));
+    }
+
+    /// <summary>A scratch database being created: its name, and the creation.</summary>
+    public sealed record Creation(string Name, Task Created)
+    {
+        /// <summary>
+        /// Waits for the creation to end, however it ends: true when the database exists, false
+        /// when it failed (nothing to drop); null when it was cancelled midway, so that whether the
+        /// server made it is not known (drop it if it exists).
+        /// </summary>
+        public async Task<bool?> SettledAsync()
+        {
+            try
+            {
+                await Created.ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+        }
+    }
+
+    private async Task CreateAsync(string name, string source, string backupId, DateTimeOffset now, DateTimeOffset expires, CancellationToken cancellationToken)
+    {
         await using var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -72,8 +107,6 @@ internal sealed class ScratchServer
         {
             throw Translate(ex);
         }
-
-        return name;
     }
 
     /// <summary>Marks a scratch database's restore as finished (a killed restore leaves it marked incomplete).</summary>
