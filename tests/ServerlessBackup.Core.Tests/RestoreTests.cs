@@ -332,18 +332,11 @@ public sealed class RestoreTests
         var store = new ArchiveOpenings(s.Store);
         var restores = s.Catalog.Restores(s.Catalog.Engine(store));
 
-        // While this session holds pg_database in SHARE mode, CREATE DATABASE waits.
-        await using var blocker = new NpgsqlConnection(TestServers.AdminConnectionString());
-        await blocker.OpenAsync();
-        var hold = await blocker.BeginTransactionAsync();
-        await using (var take = new NpgsqlCommand("LOCK TABLE pg_catalog.pg_database IN SHARE MODE", blocker, hold))
-        {
-            await take.ExecuteNonQueryAsync();
-        }
+        await using var held = await CreateDatabaseHeld.TakeAsync();
 
         var restoring = restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = jobs });
         var openedBeforeCreated = await Task.WhenAny(store.Opened.Task, Task.Delay(TimeSpan.FromSeconds(10))) == store.Opened.Task;
-        await hold.CommitAsync();
+        await held.ReleaseAsync();
         var result = await restoring;
 
         var copy = s.Track(result.Target);
@@ -360,13 +353,7 @@ public sealed class RestoreTests
         s.Catalog.Options.Scratch.TempDirectory = temp;
         var store = new ArchiveOpenings(s.Store);
         var restores = s.Catalog.Restores(s.Catalog.Engine(store));
-        await using var blocker = new NpgsqlConnection(TestServers.AdminConnectionString());
-        await blocker.OpenAsync();
-        var hold = await blocker.BeginTransactionAsync();
-        await using (var take = new NpgsqlCommand("LOCK TABLE pg_catalog.pg_database IN SHARE MODE", blocker, hold))
-        {
-            await take.ExecuteNonQueryAsync();
-        }
+        await using var held = await CreateDatabaseHeld.TakeAsync();
 
         using var cancel = new CancellationTokenSource();
         var restoring = restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 }, null, cancel.Token);
@@ -374,11 +361,10 @@ public sealed class RestoreTests
         await Task.Delay(200); // CREATE DATABASE is waiting on the lock now
         await cancel.CancelAsync();
         await Task.Delay(200);
-        await hold.CommitAsync(); // whatever the server does with the cancelled CREATE, the drop after it may now run
+        await held.ReleaseAsync(); // whatever the server does with the cancelled CREATE, the drop after it may now run
 
         await Assert.ThrowsAsync<CancelledException>(() => restoring);
-        var id = s.Backup.BackupId.Replace("T", string.Empty, StringComparison.Ordinal).Replace("Z-", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
-        Assert.Equal(0L, await s.Source.ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname LIKE '%{id}%'"));
+        Assert.Equal(0L, await ScratchCopiesOfAsync(s));
         Assert.Empty(Directory.GetFileSystemEntries(temp));
     }
 
@@ -402,12 +388,48 @@ public sealed class RestoreTests
             Assert.Contains($"ALTER ROLE {role} CREATEDB", ex.Message, StringComparison.Ordinal);
             Assert.DoesNotContain($"pw-{role}", ex.Message, StringComparison.Ordinal);
             Assert.Empty(Directory.GetFileSystemEntries(temp));
-            var id = s.Backup.BackupId.Replace("T", string.Empty, StringComparison.Ordinal).Replace("Z-", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
-            Assert.Equal(0L, await s.Source.ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname LIKE '%{id}%'"));
+            Assert.Equal(0L, await ScratchCopiesOfAsync(s));
         }
         finally
         {
             await s.Source.ExecuteAsync($"DROP ROLE IF EXISTS \"{role}\"");
+        }
+    }
+
+    /// <summary>Databases on the server named after the setup's backup (scratch copies, marked or not).</summary>
+    private static Task<long> ScratchCopiesOfAsync(Setup s)
+    {
+        var id = s.Backup.BackupId.Replace("T", string.Empty, StringComparison.Ordinal).Replace("Z-", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        return s.Source.ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname LIKE '%{id}%'");
+    }
+
+    /// <summary>A session holding pg_database in SHARE mode: every CREATE DATABASE (and DROP DATABASE) on the test server waits until it is released.</summary>
+    private sealed class CreateDatabaseHeld : IAsyncDisposable
+    {
+        private readonly NpgsqlConnection connection;
+        private readonly NpgsqlTransaction transaction;
+
+        private CreateDatabaseHeld(NpgsqlConnection connection, NpgsqlTransaction transaction) => (this.connection, this.transaction) = (connection, transaction);
+
+        public static async Task<CreateDatabaseHeld> TakeAsync()
+        {
+            var connection = new NpgsqlConnection(TestServers.AdminConnectionString());
+            await connection.OpenAsync();
+            var transaction = await connection.BeginTransactionAsync();
+            await using (var take = new NpgsqlCommand("LOCK TABLE pg_catalog.pg_database IN SHARE MODE", connection, transaction))
+            {
+                await take.ExecuteNonQueryAsync();
+            }
+
+            return new CreateDatabaseHeld(connection, transaction);
+        }
+
+        public Task ReleaseAsync() => transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
         }
     }
 
