@@ -59,13 +59,16 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+# paired BASE RUNS: the median of each round's run over that round's baseline; the machine's state
+# drifts between rounds (the same baseline ran from 15 to 26 s in one run), less within one round.
+paired() { paste <(tr ' ' '\n' <<<"$2" | grep -v '^$') <(tr ' ' '\n' <<<"$1" | grep -v '^$') | awk '{print $1 / $2}' | median; }
 rows=()
 for jobs in 1 2; do
   base=$(median <<<"${runs[base$jobs]}")
-  rows+=("$(printf '| createdb + pg_restore -j %s, local file (baseline) | %7.1f | 1.00 | | %s|' "$jobs" "$base" "${runs[base$jobs]}")")
+  rows+=("$(printf '| createdb + pg_restore -j %s, local file (baseline) | %7.1f | 1.00 | 1.00 | | %s|' "$jobs" "$base" "${runs[base$jobs]}")")
   for store in file azurite; do
     s=$(median <<<"${runs[$store$jobs]}"); kb=$(tr ' ' '\n' <<<"${rss[$store$jobs]}" | sort -n | tail -1)
-    rows+=("$(printf '| sbk restore --jobs %s, from the %s store | %7.1f | %5.2f | %6.0f | %s|' "$jobs" "$store" "$s" "$(echo "$s / $base" | bc -l)" "$(echo "$kb / 1024" | bc -l)" "${runs[$store$jobs]}")")
+    rows+=("$(printf '| sbk restore --jobs %s, from the %s store | %7.1f | %5.2f | %5.2f | %6.0f | %s|' "$jobs" "$store" "$s" "$(echo "$s / $base" | bc -l)" "$(paired "${runs[base$jobs]}" "${runs[$store$jobs]}")" "$(echo "$kb / 1024" | bc -l)" "${runs[$store$jobs]}")")
   done
 done
 bench_psql -q -c "DROP DATABASE IF EXISTS baseline" postgres
@@ -81,9 +84,9 @@ echo
 machine_line
 echo "Table data: $DATA; pg_dump archive $(du -m "$RUN/base.dump" | cut -f1) MiB"
 echo
-echo "Restores: $ROUNDS alternated rounds, medians (every run's seconds in the last column)"
-echo "| run | wall s | × baseline | peak RSS MiB | runs |"
-echo "|---|---|---|---|---|"
+echo "Restores: $ROUNDS alternated rounds, medians (every run's seconds in the last column; paired: the median of each round's ratio to that round's baseline)"
+echo "| run | wall s | × baseline | × baseline, paired | peak RSS MiB | runs |"
+echo "|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "| sbk verify --level | wall s | adds to the level below | × restore level | peak RSS MiB |"
