@@ -55,7 +55,7 @@ public sealed partial class RestoreEngine
 
         // Asked while the manifest is read (each a process start or a secret read); their errors still come after the manifest's.
         var programs = FindPgRestoreProgramsAsync(cancellationToken);
-        var opening = request is { Target: null, DataOnly: false, Confirm: null, InPlace: false } ? OpenScratchAsync(database, entry, cancellationToken) : null;
+        var opening = request is { Target: null, DataOnly: false, Confirm: null, InPlace: false } ? Early(OpenScratchAsync(database, entry, cancellationToken)) : null;
         var details = request.Before is { } before
             ? await backups.ShowBeforeAsync(database, before, cancellationToken).ConfigureAwait(false)
             : await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);

@@ -39,9 +39,10 @@ public sealed partial class RestoreEngine
         var clock = Stopwatch.StartNew();
         var startedAt = time.GetUtcNow();
         progress?.Report(new WorkProgress(WorkPhase.Preflight, 0, 0, clock.Elapsed));
+
         // Asked while the manifest is read; their errors still come after the manifest's.
         var programs = FindPgRestoreProgramsAsync(cancellationToken);
-        var opening = request.Level >= VerificationLevel.Restore ? OpenScratchAsync(database, entry, cancellationToken) : null;
+        var opening = request.Level >= VerificationLevel.Restore ? Early(OpenScratchAsync(database, entry, cancellationToken)) : null;
         var details = await backups.ShowAsync(database, request.Backup, cancellationToken).ConfigureAwait(false);
         var backupId = details.Manifest.BackupId;
         var tool = await SelectPgRestoreAsync(details.Manifest, programs, cancellationToken).ConfigureAwait(false);

@@ -90,7 +90,18 @@ public sealed partial class RestoreEngine
 
     /// <summary>The pg_restore programs here (no scripts), asked before it is known which version a backup needs.</summary>
     private Task<IReadOnlyList<PgToolVersion>> FindPgRestoreProgramsAsync(CancellationToken cancellationToken) =>
-        PgToolLocator.FindAllAsync("pg_restore", options.Scratch.PgRestorePath, cancellationToken, scripts: false);
+        Early(PgToolLocator.FindAllAsync("pg_restore", options.Scratch.PgRestorePath, cancellationToken, scripts: false));
+
+    /// <summary>
+    /// Work started before it is known to be needed (while a manifest is read): awaited later, it
+    /// throws as ever; left behind because something before it failed, its failure is dropped
+    /// rather than left unobserved.
+    /// </summary>
+    private static Task<T> Early<T>(Task<T> task)
+    {
+        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return task;
+    }
 
     /// <summary>Resolves <c>schema.table</c> or <c>table</c> against the backup's census.</summary>
     private static List<(string Schema, string Name)> ResolveTables(BackupDetails details, IReadOnlyList<string> requested)
