@@ -51,7 +51,19 @@ namespace ServerlessBackup.Cli
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var signals = handleSignals ? new StopSignals(stop, interaction) : null;
             var root = BuildRoot(interaction);
-            var parse = root.Parse(args);
+            ParseResult parse;
+            try
+            {
+                parse = root.Parse(args);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // A value read while parsing that did not convert: bad input, said as such, never a stack trace.
+                interaction.WriteError(ex.Message);
+                interaction.WriteNote("Run 'sbk --help' (or 'sbk <command> --help') for usage.");
+                return ExitCodes.Usage;
+            }
+
             if (parse.Errors.Count > 0)
             {
                 foreach (var error in parse.Errors)

@@ -243,6 +243,24 @@ public sealed class CliTests
         Assert.DoesNotContain(await catalog.Restores(catalog.Engine(catalog.NewFileStore())).ListScratchAsync(), s => s.BackupId == manifest.BackupId);
     }
 
+    [Theory]
+    [InlineData("--jobs must be a whole number from 1 to 64, not 'abc'", "restore", "shop", "--jobs", "abc")]
+    [InlineData("--jobs must be a whole number from 1 to 64, not '0'", "restore", "shop", "-j", "0")]
+    [InlineData("--jobs must be a whole number from 1 to 64, not '1.5'", "verify", "shop", "--jobs", "1.5")]
+    [InlineData("--max-parallel must be a whole number from 1 to 32, not 'x'", "run-due", "--max-parallel", "x")]
+    [InlineData("--level must be census or assertions, not 'foo'", "drill", "--level", "foo")]
+    [InlineData("--level must be census or assertions, not 'restore'", "drill", "--level", "restore")]
+    [InlineData("--level must be archive, restore, census or assertions, not '9'", "verify", "shop", "--level", "9")]
+    public async Task A_value_that_is_not_a_number_or_a_level_is_a_usage_error_that_says_what_is_wanted(string message, params string[] args)
+    {
+        var result = await SbkAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, result.Exit);
+        Assert.Contains(message, result.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", result.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", result.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_tampered_backup_exits_with_the_integrity_code()
     {

@@ -16,7 +16,7 @@ internal sealed partial class DrillCommand : SbkCommand
     private readonly Option<string[]> databases = new("--database", "-d") { Description = "Drill only this database; repeatable (default: every catalogued database)." };
     private readonly Option<int> maxParallel = new("--max-parallel") { Description = "Databases restored at once.", DefaultValueFactory = _ => 2 };
     private readonly Option<string> deadline = new("--deadline") { Description = "After this (e.g. 4h, 90m, 1h30m), unfinished databases are reported as timed out; scratch databases are dropped regardless.", DefaultValueFactory = _ => "4h" };
-    private readonly Option<VerificationLevel> level = new("--level") { Description = "How far each copy is verified (census or assertions).", DefaultValueFactory = _ => VerificationLevel.Assertions };
+    private readonly Option<VerificationLevel> level = GlobalOptions.Level("How far each copy is verified (census or assertions).", VerificationLevel.Census);
     private readonly Option<bool> json = GlobalOptions.Json();
 
     public DrillCommand(Interaction interaction)
@@ -32,13 +32,6 @@ internal sealed partial class DrillCommand : SbkCommand
             if (ParseDuration(result.GetValueOrDefault<string>()) is null)
             {
                 result.AddError("--deadline takes a duration such as 4h, 90m, 45s or 1h30m.");
-            }
-        });
-        level.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<VerificationLevel>() < VerificationLevel.Census)
-            {
-                result.AddError("A drill verifies at least the census: --level census or assertions.");
             }
         });
         Subcommands.Add(new ListDrills(interaction));

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using ServerlessBackup.Verify;
 
 namespace ServerlessBackup.Cli.Commands;
 
@@ -20,18 +22,53 @@ internal static class GlobalOptions
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON on stdout." };
 
     /// <summary>--jobs for commands that run pg_restore.</summary>
-    public static Option<int?> Jobs(string description)
-    {
-        var jobs = new Option<int?>("--jobs", "-j") { Description = description + " Default: the catalog's RestoreJobs for the database (1 unless set)." };
-        jobs.Validators.Add(result =>
+    public static Option<int?> Jobs(string description) =>
+        Count("--jobs", 1, 64, description + " Default: the catalog's RestoreJobs for the database (1 unless set).", "-j");
+
+    /// <summary>
+    /// An optional whole number from <paramref name="min"/> to <paramref name="max"/>; anything else
+    /// ("abc", "0", "1.5") is a usage error that says what is wanted, not .NET's name for the type.
+    /// </summary>
+    public static Option<int?> Count(string name, int min, int max, string description, params string[] aliases) =>
+        new(name, aliases)
         {
-            if (result.GetValueOrDefault<int?>() is < 1 or > 64)
+            Description = description,
+            CustomParser = result =>
             {
-                result.AddError("--jobs must be between 1 and 64.");
-            }
-        });
-        return jobs;
-    }
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+                if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max)
+                {
+                    return n;
+                }
+
+                result.AddError($"{name} must be a whole number from {min} to {max}, not '{text}'.");
+                return null;
+            },
+        };
+
+    /// <summary>
+    /// A verification level option: archive, restore, census or assertions, in any case; from
+    /// <paramref name="lowest"/> up. Anything else is a usage error that lists what is accepted.
+    /// </summary>
+    public static Option<VerificationLevel> Level(string description, VerificationLevel lowest, params string[] aliases) =>
+        new("--level", aliases)
+        {
+            Description = description,
+            DefaultValueFactory = _ => VerificationLevel.Assertions,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+                var accepted = Enum.GetValues<VerificationLevel>().Where(l => l >= lowest).ToList();
+                if (Enum.TryParse<VerificationLevel>(text, ignoreCase: true, out var level) && !int.TryParse(text, out _) && accepted.Contains(level))
+                {
+                    return level;
+                }
+
+                var names = accepted.Select(l => l.ToString().ToLowerInvariant()).ToList();
+                result.AddError($"--level must be {string.Join(", ", names[..^1])} or {names[^1]}, not '{text}'.");
+                return lowest;
+            },
+        };
 
     /// <summary>--tolerate for commands that run pg_restore.</summary>
     public static Option<string[]> Tolerate() =>

@@ -6,7 +6,7 @@ namespace ServerlessBackup.Cli.Commands;
 /// <summary><c>sbk run-due [--max-parallel N] [--dry-run] [--json]</c>: what the scheduler's timer runs.</summary>
 internal sealed class RunDueCommand : SbkCommand
 {
-    private readonly Option<int?> maxParallel = new("--max-parallel") { Description = "Backups at once (default: MaxParallelBackups, 2)." };
+    private readonly Option<int?> maxParallel = GlobalOptions.Count("--max-parallel", 1, 32, "Backups at once (default: MaxParallelBackups, 2).");
     private readonly Option<bool> dryRun = new("--dry-run") { Description = "Only say which databases are due." };
     private readonly Option<bool> json = GlobalOptions.Json();
 
@@ -16,13 +16,6 @@ internal sealed class RunDueCommand : SbkCommand
         Options.Add(maxParallel);
         Options.Add(dryRun);
         Options.Add(json);
-        maxParallel.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1 or > 32)
-            {
-                result.AddError("--max-parallel must be between 1 and 32.");
-            }
-        });
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)

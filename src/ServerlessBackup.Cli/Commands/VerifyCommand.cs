@@ -10,11 +10,9 @@ internal sealed class VerifyCommand : SbkCommand
 {
     private readonly Argument<string> database = new("database") { Description = "The catalog name of the database." };
     private readonly Argument<string> backup = GlobalOptions.Backup();
-    private readonly Option<VerificationLevel> level = new("--level", "-l")
-    {
-        Description = "archive: authenticate and list it, no database. restore: restore into scratch. census: row counts equal the manifest's. assertions (default): the catalog's SQL checks too.",
-        DefaultValueFactory = _ => VerificationLevel.Assertions,
-    };
+    private readonly Option<VerificationLevel> level = GlobalOptions.Level(
+        "archive: authenticate and list it, no database. restore: restore into scratch. census: row counts equal the manifest's. assertions (default): the catalog's SQL checks too.",
+        VerificationLevel.Archive, "-l");
 
     private readonly Option<int?> jobs = GlobalOptions.Jobs("Parallel pg_restore jobs (the archive is first written to a private temporary file).");
     private readonly Option<bool> keep = new("--keep") { Description = "Keep the scratch database afterwards (it still expires)." };
