@@ -354,7 +354,9 @@ public sealed class SwapRestoreTests
     [Theory]
     [InlineData("2026-11-30 10:00", "no time zone")]
     [InlineData("2026-11-30", "no time zone")]
-    [InlineData("yesterday", "no time zone")]
+    [InlineData("yesterday", "is not a time sbk can read")]
+    [InlineData("5y", "is not a time sbk can read")]
+    [InlineData("14:05", "is not a time sbk can read")]
     [InlineData("2026-13-45T10:00Z", "not a time")]
     public void An_instant_without_a_zone_or_unreadable_is_refused_saying_what_to_write(string text, string expected)
     {

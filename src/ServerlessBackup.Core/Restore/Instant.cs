@@ -15,6 +15,10 @@ public static partial class Instant
     [GeneratedRegex(@"^(\d{1,6})\s*(s|m|h|d)\z", RegexOptions.IgnoreCase)]
     private static partial Regex Ago();
 
+    // A calendar date first (2026-11-30...): what is not one is no time at all, rather than a time without a zone.
+    [GeneratedRegex(@"^\d{4}-\d{1,2}-\d{1,2}")]
+    private static partial Regex LooksLikeDate();
+
     // A time of day, then its zone: a date alone ("2026-11-30") must not read its day as an offset.
     [GeneratedRegex(@"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)\z", RegexOptions.IgnoreCase)]
     private static partial Regex HasOffset();
@@ -38,6 +42,12 @@ public static partial class Instant
         }
 
         var shown = value.Length > 40 ? value[..40] + "…" : value;
+        if (!LooksLikeDate().IsMatch(value))
+        {
+            // "yesterday", "5y", "last night": neither a date nor a span sbk reads.
+            throw NotATime(shown);
+        }
+
         if (!HasOffset().IsMatch(value))
         {
             throw new SbkException(SbkErrorKind.Configuration,
@@ -46,7 +56,9 @@ public static partial class Instant
 
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant)
             ? instant
-            : throw new SbkException(SbkErrorKind.Configuration,
-                $"'{shown}' is not a time sbk can read. Use ISO 8601 with its offset (2026-11-30T14:05Z, 2026-11-30 15:05+01:00) or a span ago (90m, 2h, 1d).");
+            : throw NotATime(shown);
     }
+
+    private static SbkException NotATime(string shown) => new(SbkErrorKind.Configuration,
+        $"'{shown}' is not a time sbk can read. Use ISO 8601 with its offset (2026-11-30T14:05Z, 2026-11-30 15:05+01:00) or a span ago in seconds, minutes, hours or days (45s, 90m, 2h, 1d).");
 }
