@@ -500,6 +500,15 @@ public abstract class ApiSuite
 
         // Every one is refused with a 4xx (a hostile request that got through would show as 2xx here), none is a 5xx.
         Assert.All(statuses, status => Assert.InRange(status, 400, 499));
+
+        // The problems say what was wrong in the caller's terms, never naming sbk's .NET types.
+        Assert.All(s.Bodies, body => Assert.DoesNotMatch(@"System\.|ServerlessBackup\.|`1", body));
+        var (_, wrongType, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", rawBody: "{\"database\":42}");
+        Assert.Equal("At $.database: expected a string here.", wrongType.GetProperty("detail").GetString());
+        var (_, unknownField, _) = await s.SendAsync(HttpMethod.Post, "/api/backups", rawBody: "{\"database\":\"shop\",\"extra\":1}");
+        Assert.Contains("'extra' is not a field of this request.", unknownField.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var (_, notArray, _) = await s.SendAsync(HttpMethod.Post, "/api/drills", rawBody: "{\"databases\":\"shop\"}");
+        Assert.Equal("At $.databases: expected an array here.", notArray.GetProperty("detail").GetString());
         var (healthStatus, _, _) = await s.SendAsync(HttpMethod.Get, "/api/health", key: null);
         Assert.Equal(HttpStatusCode.OK, healthStatus);
         Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/api/backups?database=shop")).Status);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessBackup.Audit;
@@ -186,7 +187,7 @@ public sealed partial class SbkApi
         catch (JsonException ex)
         {
             response = ApiResults.Problem(400, "malformed-json", "The body is not valid JSON for this request",
-                $"{(ex.Path is { Length: > 1 } path ? $"At {Clean(path)}: " : string.Empty)}{Clean(FirstSentence(ex.Message))}");
+                $"{(ex.Path is { Length: > 1 } path ? $"At {Clean(path)}: " : string.Empty)}{DescribeJsonError(ex.Message)}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -824,6 +825,38 @@ public sealed partial class SbkApi
     internal static string Clean(string text) => BackupEngine.Sanitize(new string(text.Select(c => char.IsControl(c) || char.IsSurrogate(c) || c is '\u202e' or '\u200b' ? '?' : c).ToArray()));
 
     private static string FirstSentence(string message) => message.Split(". ")[0].Split(" Path:")[0];
+
+    /// <summary>
+    /// What was wrong with a body, in the caller's terms: System.Text.Json names the .NET type it
+    /// wanted ("could not be converted to System.Nullable`1[System.Double]"), which says nothing to
+    /// a bot's author and describes sbk's insides; the JSON kind expected, or the unknown field, does.
+    /// </summary>
+    private static string DescribeJsonError(string message)
+    {
+        if (ConvertedTo().Match(message) is { Success: true } converted)
+        {
+            var type = converted.Groups[1].Value;
+            var kind = type.Contains("List", StringComparison.Ordinal) || type.Contains("[]", StringComparison.Ordinal) || type.Contains("Enumerable", StringComparison.Ordinal) ? "an array"
+                : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+                : type.Contains("Int", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"
+                : type.Contains("String", StringComparison.Ordinal) || type.Contains("DateTime", StringComparison.Ordinal) ? "a string"
+                : "an object";
+            return $"expected {kind} here.";
+        }
+
+        if (UnknownMember().Match(message) is { Success: true } unknown)
+        {
+            return $"'{Clean(unknown.Groups[1].Value)}' is not a field of this request.";
+        }
+
+        return Clean(FirstSentence(message));
+    }
+
+    [GeneratedRegex(@"could not be converted to (\S+?)\.(?:\s|$)")]
+    private static partial Regex ConvertedTo();
+
+    [GeneratedRegex(@"The JSON property '([^']{0,100})' could not be mapped")]
+    private static partial Regex UnknownMember();
 
     private sealed class ApiBadRequest(string type, string message, int status) : SbkException(SbkErrorKind.Configuration, message)
     {
