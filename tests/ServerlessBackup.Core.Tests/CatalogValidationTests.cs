@@ -1,5 +1,8 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
 using ServerlessBackup.Catalog;
 using ServerlessBackup.Errors;
+using ServerlessBackup.Hosting;
 
 namespace ServerlessBackup.Tests;
 
@@ -43,5 +46,22 @@ public sealed class CatalogValidationTests
         }
 
         Assert.DoesNotContain("hooks.slack.com", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"Store": {"Kind": "S3"}}""", "Store:Kind is 'S3'; it takes one of FileSystem, AzureBlob.")]
+    [InlineData("""{"MaxParallelBackups": "abc"}""", "MaxParallelBackups is 'abc'; it takes a whole number.")]
+    [InlineData("""{"Scratch": {"AllowSourceServer": "yes"}}""", "Scratch:AllowSourceServer is 'yes'; it takes true or false.")]
+    [InlineData("""{"Databases": {"shop": {"ConnectionStringSecret": "shop-db", "RestoreJobs": "two"}}}""", "Databases:shop:RestoreJobs is 'two'; it takes a whole number.")]
+    [InlineData("""{"Databases": {"shop": {"ConnectionStringSecret": "shop-db", "Assertions": [{"Name": "a", "Sql": "SELECT 1", "Expect": "Maybe"}]}}}""", "Databases:shop:Assertions:0:Expect is 'Maybe'; it takes one of NoRows, Equals, AtLeast, AtMost.")]
+    public void A_value_of_the_wrong_kind_is_named_with_what_it_takes_even_inside_a_database_entry(string json, string expected)
+    {
+        var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
+
+        var ex = Assert.Throws<SbkException>(() => SbkConfiguration.Bind(configuration, "test.json"));
+
+        Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ServerlessBackup.", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -9,7 +9,7 @@ namespace ServerlessBackup.Hosting;
 /// <c>SBK_*</c> variables for the CLI, app settings under <c>Sbk__</c> (and optionally one JSON
 /// setting, <c>Sbk__Json</c>, holding the whole catalog) for the Functions app.
 /// </summary>
-public static class SbkConfiguration
+public static partial class SbkConfiguration
 {
     /// <summary>The app settings section the Functions app reads.</summary>
     public const string FunctionsSection = "Sbk";
@@ -63,16 +63,79 @@ public static class SbkConfiguration
         try
         {
             options = configuration.Get<SbkOptions>() ?? new SbkOptions();
+
+            // The binder drops an element of a list or dictionary it cannot convert (a database with
+            // "RestoreJobs": "two" would vanish from the catalog); each one is bound alone to say why.
+            BindElements(configuration, typeof(SbkOptions));
         }
         catch (InvalidOperationException ex)
         {
             // The binder names the key and the value it could not convert; values here are not secrets (config names secrets).
-            throw new SbkException(SbkErrorKind.Configuration, $"The configuration in {source} has a value sbk cannot use: {ex.Message}");
+            throw new SbkException(SbkErrorKind.Configuration, $"The configuration in {source} has a value sbk cannot use: {DescribeConversion(ex.Message)}");
         }
 
         CatalogValidator.Validate(options, source);
         return options;
     }
+
+    /// <summary>Binds every element of every list and dictionary under <paramref name="section"/> on its own: one that does not convert throws the binder's error.</summary>
+    private static void BindElements(IConfiguration section, Type type)
+    {
+        foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            var child = section.GetSection(property.Name);
+            var propertyType = property.PropertyType;
+            var element = propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>) ? propertyType.GetGenericArguments()[1]
+                : propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(List<>) ? propertyType.GetGenericArguments()[0]
+                : null;
+            if (element is not null)
+            {
+                foreach (var item in child.GetChildren())
+                {
+                    item.Get(element);
+                    if (element.IsClass && element != typeof(string))
+                    {
+                        BindElements(item, element);
+                    }
+                }
+            }
+            else if (propertyType.IsClass && propertyType != typeof(string) && propertyType != typeof(Uri) && child.GetChildren().Any())
+            {
+                BindElements(child, propertyType);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The binder's "Failed to convert configuration value 'S3' at 'Store:Kind' to type
+    /// 'ServerlessBackup.Catalog.StoreKind'" as what to write instead: "Store:Kind is 'S3'; it takes
+    /// FileSystem or AzureBlob". Anything else is passed as it came.
+    /// </summary>
+    internal static string DescribeConversion(string message)
+    {
+        if (FailedConversion().Match(message) is not { Success: true } failed)
+        {
+            return message;
+        }
+
+        var (value, key, typeName) = (failed.Groups[1].Value, failed.Groups[2].Value, failed.Groups[3].Value);
+        var shown = value.Length > 60 ? value[..60] + "…" : value;
+        var type = Type.GetType(typeName);
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        var wanted = type switch
+        {
+            { IsEnum: true } => "one of " + string.Join(", ", Enum.GetNames(type)),
+            _ when type == typeof(bool) => "true or false",
+            _ when type == typeof(int) || type == typeof(long) => "a whole number",
+            _ when type == typeof(double) || type == typeof(decimal) => "a number",
+            _ when type == typeof(TimeSpan) => "a duration such as 00:30:00",
+            _ => null,
+        };
+        return wanted is null ? message : $"{key} is '{shown}'; it takes {wanted}.";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value '(.*)' at '([^']*)' to type '([^']*)'", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex FailedConversion();
 
     /// <summary>The configuration keys under <paramref name="path"/> that name no property of <paramref name="type"/> (recursively).</summary>
     private static IEnumerable<string> UnknownSettings(IConfiguration section, Type type, string path)
