@@ -117,6 +117,30 @@ public sealed class BackupTests
     }
 
     [Fact]
+    public async Task Decrypting_to_a_directory_or_where_nothing_may_be_written_is_refused_before_anything_is_read_and_says_so()
+    {
+        var (catalog, source) = await FixtureAsync();
+        using var _ = catalog;
+        await using var __ = source;
+        var engine = catalog.Engine(catalog.NewFileStore());
+        var manifest = await engine.BackupAsync("shop");
+        var directory = Directory.CreateDirectory(Path.Combine(catalog.Directory, "out")).FullName;
+
+        var intoDirectory = await Assert.ThrowsAsync<SbkException>(() => engine.DecryptAsync("shop", manifest.BackupId, directory));
+        Assert.Equal(SbkErrorKind.Configuration, intoDirectory.Kind);
+        Assert.Contains($"The output {directory} is a directory; give the path of the file to write, e.g. {Path.Combine(directory, "backup.dump")}", intoDirectory.Message, StringComparison.Ordinal);
+
+        // A file where a directory should be: nothing can be created below it, whoever runs the test.
+        var blocker = Path.Combine(catalog.Directory, "plain-file");
+        await File.WriteAllTextAsync(blocker, "x");
+        var output = Path.Combine(blocker, "x.dump");
+        var cannot = await Assert.ThrowsAsync<SbkException>(() => engine.DecryptAsync("shop", manifest.BackupId, output));
+        Assert.Contains("does not exist", cannot.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(directory));
+        Assert.Empty(Directory.GetFiles(catalog.Directory, "*.partial-*"));
+    }
+
+    [Fact]
     public async Task The_emergency_path_decrypts_a_lone_archive_file_with_only_the_key()
     {
         var (catalog, source) = await FixtureAsync();

@@ -357,12 +357,23 @@ public sealed partial class BackupEngine
             throw new SbkException(SbkErrorKind.Configuration, $"The output directory {directory} does not exist.");
         }
 
+        if (Directory.Exists(full))
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"The output {full} is a directory; give the path of the file to write, e.g. {Path.Combine(full, "backup.dump")}.");
+        }
+
         var partial = Path.Combine(directory, $".{Path.GetFileName(full)}.partial-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
         try
         {
             var written = await write(partial).ConfigureAwait(false);
             File.Move(partial, full, overwrite: true);
             return written;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException || (ex is IOException && ex.Message.Contains(partial, StringComparison.Ordinal)))
+        {
+            // A directory sbk may not write in, a full disk: said of the file asked for, not of the partial one.
+            var reason = ex is UnauthorizedAccessException ? "permission denied" : ex.Message.Replace(partial, full, StringComparison.Ordinal).TrimEnd('.');
+            throw new SbkException(SbkErrorKind.Failed, $"Cannot write {full}: {reason}. Nothing was left there.", isTransient: false, ex);
         }
         finally
         {
