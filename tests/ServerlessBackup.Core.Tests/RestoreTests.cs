@@ -396,6 +396,41 @@ public sealed class RestoreTests
         }
     }
 
+    [Fact]
+    public async Task A_parallel_restore_that_cannot_land_its_archive_is_refused_before_anything_is_read_saying_how_much_it_needs()
+    {
+        await using var s = await SetupAsync();
+        var small = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "small")).FullName;
+        using (var mount = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", small]) { RedirectStandardError = true })!)
+        {
+            await mount.WaitForExitAsync();
+            if (mount.ExitCode != 0)
+            {
+                Console.WriteLine("Cannot run here: mounting a 16 MiB file system for the restore directory needs root.");
+                return;
+            }
+        }
+
+        try
+        {
+            s.Catalog.Options.Scratch.TempDirectory = small;
+
+            var ex = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 }));
+
+            Assert.Equal(SbkErrorKind.Configuration, ex.Kind);
+            Assert.Contains($"with --jobs 2 needs", ex.Message, StringComparison.Ordinal);
+            Assert.Contains($"in {small}, which has 16 MiB free", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("restore with --jobs 1", ex.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(small));
+            Assert.Equal(0L, await ScratchCopiesOfAsync(s));
+        }
+        finally
+        {
+            using var unmount = System.Diagnostics.Process.Start("umount", [small]);
+            await unmount.WaitForExitAsync();
+        }
+    }
+
     /// <summary>Databases on the server named after the setup's backup (scratch copies, marked or not).</summary>
     private static Task<long> ScratchCopiesOfAsync(Setup s)
     {

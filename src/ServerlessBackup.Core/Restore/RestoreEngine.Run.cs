@@ -96,17 +96,19 @@ public sealed partial class RestoreEngine
             if (CanOverlap(plan))
             {
                 temp ??= CreateWorkDirectory();
-                return await RunOverlappedAsync(plan, arguments, archive, joined, Path.Combine(temp, "archive.dump"), Report, cancellationToken).ConfigureAwait(false);
+                EnsureRoomToLand(temp, archive.Details.Manifest.Archive.DumpLength, plan);
+                return await LandingAsync(temp, plan, () => RunOverlappedAsync(plan, arguments, archive, joined, Path.Combine(temp, "archive.dump"), Report, cancellationToken)).ConfigureAwait(false);
             }
 
             if (plan.Jobs > 1 || plan.LandFirst)
             {
                 // pg_restore -j needs a seekable file; a real target must not change before every byte authenticated.
                 temp ??= CreateWorkDirectory();
+                EnsureRoomToLand(temp, archive.Details.Manifest.Archive.DumpLength, plan);
                 var local = Path.Combine(temp, "archive.dump");
 
                 // Landing fills in the data offsets a piped dump lacks, or every pg_restore -j worker scans the file from the top.
-                await ArchiveLanding.LandAsync(joined, local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, null, cancellationToken).ConfigureAwait(false);
+                await LandingAsync(temp, plan, () => ArchiveLanding.LandAsync(joined, local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, null, cancellationToken)).ConfigureAwait(false);
                 archive.VerifyComplete();
                 if (plan.Jobs > 1)
                 {
@@ -181,6 +183,48 @@ public sealed partial class RestoreEngine
     }
 
     private const string OwnerFile = "owner.pid";
+
+    /// <summary>
+    /// Refuses, before anything is downloaded, a landing that cannot fit: the decrypted archive (its
+    /// size is in the manifest) is written to the restore directory first.
+    /// </summary>
+    private void EnsureRoomToLand(string directory, long bytes, RunPlan plan)
+    {
+        long free;
+        try
+        {
+            free = new DriveInfo(directory).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return; // Not known here: a full disk is still reported as it happens (LandingAsync).
+        }
+
+        if (free < bytes + (64L << 20))
+        {
+            throw new SbkException(SbkErrorKind.Configuration, $"{Landing(plan)} needs {MiB(bytes)} for the decrypted archive in {Path.GetDirectoryName(directory)}, which has {MiB(free)} free. {MakeRoom(plan)} Nothing was changed.");
+        }
+    }
+
+    /// <summary>Runs a landing, turning a disk that fills up meanwhile into an error that says where and what to do.</summary>
+    private async Task<T> LandingAsync<T>(string directory, RunPlan plan, Func<Task<T>> land)
+    {
+        try
+        {
+            return await land().ConfigureAwait(false);
+        }
+        catch (IOException ex) when (ex.HResult == 28 || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SbkException(SbkErrorKind.Failed, $"{Landing(plan)} ran out of space in {Path.GetDirectoryName(directory)} while writing the decrypted archive; it was removed and the restore undone. {MakeRoom(plan)}", isTransient: false, ex);
+        }
+    }
+
+    private static string Landing(RunPlan plan) => $"Restoring backup {plan.BackupId} ({plan.Database}){(plan.Jobs > 1 ? $" with --jobs {plan.Jobs.ToString(CultureInfo.InvariantCulture)}" : string.Empty)}";
+
+    private static string MakeRoom(RunPlan plan) =>
+        "Free space there or point Scratch:TempDirectory at a directory on a larger disk" + (plan.LandFirst ? "." : ", or restore with --jobs 1, which streams the archive into pg_restore and writes nothing locally.");
+
+    private static string MiB(long bytes) => (bytes / 1048576.0).ToString("N0", CultureInfo.InvariantCulture) + " MiB";
 
     /// <summary>Removes the work directories of sbk processes that no longer run (killed before their cleanup): they may hold a decrypted archive.</summary>
     private void RemoveAbandonedWorkDirectories(string root, string mine)
