@@ -400,18 +400,9 @@ public sealed class RestoreTests
     public async Task A_parallel_restore_that_cannot_land_its_archive_is_refused_before_anything_is_read_saying_how_much_it_needs()
     {
         await using var s = await SetupAsync();
-        var small = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "small")).FullName;
-        using (var mount = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", small]) { RedirectStandardError = true })!)
-        {
-            await mount.WaitForExitAsync();
-            if (mount.ExitCode != 0)
-            {
-                Console.WriteLine("Cannot run here: mounting a 16 MiB file system for the restore directory needs root.");
-                return;
-            }
-        }
-
-        try
+        var small = Path.Combine(s.Catalog.Directory, "small");
+        await using var mounted = await SmallFileSystem.TryMountAsync(small, 16);
+        if (mounted is not null)
         {
             s.Catalog.Options.Scratch.TempDirectory = small;
 
@@ -423,11 +414,6 @@ public sealed class RestoreTests
             Assert.Contains("restore with --jobs 1", ex.Message, StringComparison.Ordinal);
             Assert.Empty(Directory.GetFileSystemEntries(small));
             Assert.Equal(0L, await ScratchCopiesOfAsync(s));
-        }
-        finally
-        {
-            using var unmount = System.Diagnostics.Process.Start("umount", [small]);
-            await unmount.WaitForExitAsync();
         }
     }
 

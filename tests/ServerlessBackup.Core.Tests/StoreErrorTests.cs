@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using ServerlessBackup.Cli;
+using ServerlessBackup.Errors;
+using ServerlessBackup.Storage;
 using ServerlessBackup.Tests.Infrastructure;
 
 namespace ServerlessBackup.Tests;
@@ -20,6 +22,29 @@ public sealed class StoreErrorTests
         var clock = Stopwatch.StartNew();
         var exit = await SbkProgram.RunAsync(["list", "--config", path], new Interaction(new StringWriter(), error, interactive: false));
         return (exit, error.ToString(), clock.Elapsed);
+    }
+
+    [Fact]
+    public async Task A_local_store_that_fills_up_during_a_backup_says_so_keeps_nothing_and_names_the_setting()
+    {
+        using var catalog = await new TestCatalog().WithMasterKeyAsync();
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync("CREATE TABLE noise AS SELECT g, md5(random()::text) || md5(random()::text) AS a FROM generate_series(1, 150000) g");
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var root = Path.Combine(catalog.Directory, "small-store");
+        await using var mounted = await SmallFileSystem.TryMountAsync(root, 2);
+        if (mounted is null)
+        {
+            return;
+        }
+
+        var store = new FileSystemObjectStore(root);
+        var ex = await Assert.ThrowsAsync<SbkException>(() => catalog.Engine(store).BackupAsync("shop"));
+
+        Assert.Contains($"The store, {store.Description}, is full", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Store:Path", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(root, "*.partial-*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(root, "manifest.json", SearchOption.AllDirectories));
     }
 
     [Fact]

@@ -213,7 +213,7 @@ public sealed partial class RestoreEngine
         {
             return await land().ConfigureAwait(false);
         }
-        catch (IOException ex) when (ex.HResult == 28 || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase))
+        catch (IOException ex) when (DiskFull.Is(ex))
         {
             throw new SbkException(SbkErrorKind.Failed, $"{Landing(plan)} ran out of space in {Path.GetDirectoryName(directory)} while writing the decrypted archive; it was removed and the restore undone. {MakeRoom(plan)}", isTransient: false, ex);
         }

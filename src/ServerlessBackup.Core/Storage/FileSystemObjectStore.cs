@@ -247,12 +247,23 @@ public sealed class FileSystemObjectStore : IObjectStore
     {
         private bool done;
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(done, this);
             cancellationToken.ThrowIfCancellationRequested();
-            return stream.WriteAsync(buffer, cancellationToken);
+            try
+            {
+                await stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex) when (DiskFull.Is(ex))
+            {
+                throw Full(ex);
+            }
         }
+
+        /// <summary>A full disk, said of the store and the object rather than of the hidden partial file.</summary>
+        private SbkException Full(IOException ex) => new(SbkErrorKind.Failed,
+            $"The store, {store.Description}, is full: there was no room left to write '{key}', and nothing of it was kept. Free space there, or point Store:Path at a larger disk.", isTransient: false, ex);
 
         public override async Task<ObjectInfo> CommitAsync(IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default) =>
             await CommitCoreAsync(metadata, overwrite: false, cancellationToken).ConfigureAwait(false)
@@ -261,8 +272,16 @@ public sealed class FileSystemObjectStore : IObjectStore
         internal async Task<ObjectInfo?> CommitCoreAsync(IReadOnlyDictionary<string, string>? metadata, bool overwrite, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(done, this);
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
+            try
+            {
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (IOException ex) when (DiskFull.Is(ex))
+            {
+                throw Full(ex);
+            }
+
             await stream.DisposeAsync().ConfigureAwait(false);
             try
             {
