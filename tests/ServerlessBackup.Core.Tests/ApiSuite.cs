@@ -307,6 +307,9 @@ public abstract class ApiSuite
         var (noZone, noZoneBody, _) = await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = new { before = "2026-11-30 10:00" } });
         Assert.Equal(HttpStatusCode.BadRequest, noZone);
         Assert.Contains("no time zone", noZoneBody.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var (tooFar, tooFarBody, _) = await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = new { before = "999999d" } });
+        Assert.Equal(HttpStatusCode.BadRequest, tooFar);
+        Assert.Contains("reaches back before the year 1", tooFarBody.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = new { after = "2h" } })).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/restores", new { database = "shop", backup = 42 })).Status);
     }

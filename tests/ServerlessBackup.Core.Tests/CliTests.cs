@@ -251,6 +251,7 @@ public sealed class CliTests
     [InlineData("--level must be census or assertions, not 'foo'", "drill", "--level", "foo")]
     [InlineData("--level must be census or assertions, not 'restore'", "drill", "--level", "restore")]
     [InlineData("--level must be archive, restore, census or assertions, not '9'", "verify", "shop", "--level", "9")]
+    [InlineData("--deadline takes a duration such as 4h", "drill", "--deadline", "99999999999h")]
     public async Task A_value_that_is_not_a_number_or_a_level_is_a_usage_error_that_says_what_is_wanted(string message, params string[] args)
     {
         var result = await SbkAsync(args);

@@ -357,6 +357,7 @@ public sealed class SwapRestoreTests
     [InlineData("yesterday", "is not a time sbk can read")]
     [InlineData("5y", "is not a time sbk can read")]
     [InlineData("14:05", "is not a time sbk can read")]
+    [InlineData("999999d", "reaches back before the year 1")]
     [InlineData("2026-13-45T10:00Z", "not a time")]
     public void An_instant_without_a_zone_or_unreadable_is_refused_saying_what_to_write(string text, string expected)
     {

@@ -49,9 +49,10 @@ internal sealed partial class DrillCommand : SbkCommand
             return null;
         }
 
-        int Part(int i) => m.Groups[i].Success ? int.Parse(m.Groups[i].Value, CultureInfo.InvariantCulture) : 0;
-        var span = new TimeSpan(Part(1), Part(2), Part(3));
-        return span > TimeSpan.Zero ? span : null;
+        // Each part as a number of any length (99999999999h is no duration, not a crash).
+        double Part(int i) => m.Groups[i].Success && double.TryParse(m.Groups[i].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        var seconds = (Part(1) * 3600) + (Part(2) * 60) + Part(3);
+        return seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds) : null;
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)

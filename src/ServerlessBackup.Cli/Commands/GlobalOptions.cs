@@ -54,6 +54,7 @@ internal static class GlobalOptions
         new("--level", aliases)
         {
             Description = description,
+            HelpName = string.Join("|", Enum.GetValues<VerificationLevel>().Where(l => l >= lowest).Select(l => l.ToString().ToLowerInvariant())),
             DefaultValueFactory = _ => VerificationLevel.Assertions,
             CustomParser = result =>
             {

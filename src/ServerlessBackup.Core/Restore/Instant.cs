@@ -32,13 +32,19 @@ public static partial class Instant
         if (Ago().Match(value) is { Success: true } ago)
         {
             var amount = int.Parse(ago.Groups[1].Value, CultureInfo.InvariantCulture);
-            return now - char.ToLowerInvariant(ago.Groups[2].Value[0]) switch
+            var span = char.ToLowerInvariant(ago.Groups[2].Value[0]) switch
             {
                 's' => TimeSpan.FromSeconds(amount),
                 'm' => TimeSpan.FromMinutes(amount),
                 'h' => TimeSpan.FromHours(amount),
                 _ => TimeSpan.FromDays(amount),
             };
+            if (span > now - DateTimeOffset.MinValue.AddDays(1))
+            {
+                throw new SbkException(SbkErrorKind.Configuration, $"'{value}' reaches back before the year 1, which no backup was taken before. Give a shorter span or a time with its offset (2026-11-30T14:05Z).");
+            }
+
+            return now - span;
         }
 
         var shown = value.Length > 40 ? value[..40] + "…" : value;
