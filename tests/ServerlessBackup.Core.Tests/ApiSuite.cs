@@ -418,6 +418,12 @@ public abstract class ApiSuite
 
         Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = new[] { "shop" }, level = "archive" })).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = new[] { "nosuch" } })).Status);
+        var (emptyStatus, empty, _) = await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = Array.Empty<string>() });
+        Assert.Equal(HttpStatusCode.BadRequest, emptyStatus);
+        Assert.Contains("leave the field out to drill every database", empty.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = new[] { "shop" }, deadlineMinutes = 1e-300 })).Status);
+        var (_, fraction, _) = await s.SendAsync(HttpMethod.Post, "/api/drills", rawBody: "{\"maxParallel\": 2.5}");
+        Assert.Equal("At $.maxParallel: expected a whole number here.", fraction.GetProperty("detail").GetString());
         var (status, started, response) = await s.SendAsync(HttpMethod.Post, "/api/drills", new { databases = new[] { "shop" }, level = "census", deadlineMinutes = 30 });
         Assert.Equal(HttpStatusCode.Accepted, status);
         var drillId = started.GetProperty("operationId").GetString()!;

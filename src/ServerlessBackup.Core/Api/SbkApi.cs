@@ -362,14 +362,19 @@ public sealed partial class SbkApi
             case "drills":
             {
                 var body = Parse<DrillBody>(request);
+                if (body.Databases is { Count: 0 })
+                {
+                    throw Bad("bad-drill", "databases is empty: name at least one catalogued database, or leave the field out to drill every database.");
+                }
+
                 foreach (var database in body.Databases ?? [])
                 {
                     RequireDatabase(database);
                 }
 
-                if (body.MaxParallel is < 1 or > 32 || body.DeadlineMinutes is <= 0 or > 7 * 24 * 60)
+                if (body.MaxParallel is < 1 or > 32 || body.DeadlineMinutes is < 1 or > 7 * 24 * 60)
                 {
-                    throw Bad("bad-drill", "maxParallel is 1-32 and deadlineMinutes more than 0 and at most a week.");
+                    throw Bad("bad-drill", "maxParallel is 1-32 and deadlineMinutes 1 to 10080 (a week).");
                 }
 
                 var level = body.Level?.ToLowerInvariant() ?? "assertions";
@@ -838,7 +843,8 @@ public sealed partial class SbkApi
             var type = converted.Groups[1].Value;
             var kind = type.Contains("List", StringComparison.Ordinal) || type.Contains("[]", StringComparison.Ordinal) || type.Contains("Enumerable", StringComparison.Ordinal) ? "an array"
                 : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
-                : type.Contains("Int", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"
+                : type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
+                : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"
                 : type.Contains("String", StringComparison.Ordinal) || type.Contains("DateTime", StringComparison.Ordinal) ? "a string"
                 : "an object";
             return $"expected {kind} here.";
