@@ -113,4 +113,109 @@ public sealed class CompressionTests
             return bytes;
         }
     }
+
+    [Fact]
+    public async Task A_compression_that_fails_midway_returns_only_once_no_block_is_still_being_compressed()
+    {
+        // The caller disposes the codec once CompressAsync returns; a zstd context freed under a
+        // running compression crashed the process (a segfault in libzstd), so none may still run.
+        var data = RandomNumberGenerator.GetBytes(64 * 1024);
+        data.AsSpan(0, 1024).Clear(); // the first block, all zeros, is the one compressed at once
+        using var codec = new SlowCodec();
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), io); // blocks and the failing write each get a thread at once
+        int runningAtReturn;
+        try
+        {
+            await Assert.ThrowsAsync<IOException>(() => ParallelBlocks.CompressAsync(new MemoryStream(data), new FailingStream(codec), codec, 4, CancellationToken.None, blockSize: 1024));
+            runningAtReturn = codec.Running;
+        }
+        finally
+        {
+            codec.Release();
+            ThreadPool.SetMinThreads(workers, io);
+        }
+
+        Assert.True(codec.Started >= 3, $"only {codec.Started} block(s) started");
+        Assert.Equal(0, runningAtReturn);
+    }
+
+    /// <summary>A codec whose compressions after the first wait (up to 2 s) until released, counting those under way.</summary>
+    private sealed class SlowCodec : IBlockCodec
+    {
+        private readonly ManualResetEventSlim gate = new();
+        private int running;
+        private int started;
+
+        public void Release() => gate.Set();
+
+        public int Running => Volatile.Read(ref running);
+
+        public int Started => Volatile.Read(ref started);
+
+        public int MaxCompressedLength(int length) => length;
+
+        public int Compress(ReadOnlySpan<byte> input, byte[] output)
+        {
+            Interlocked.Increment(ref started);
+            Interlocked.Increment(ref running);
+            try
+            {
+                // The first block (zeros) at once, so that its write (which fails) happens while the next ones wait.
+                if (input.ContainsAnyExcept((byte)0))
+                {
+                    gate.Wait(TimeSpan.FromSeconds(2));
+                }
+
+                input.CopyTo(output);
+                return input.Length;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref running);
+            }
+        }
+
+        public void Dispose() => gate.Dispose();
+    }
+
+    /// <summary>
+    /// A destination that fails at its first write, as a store does once its retries are spent, once
+    /// two more blocks have started compressing (so that they are under way when it fails).
+    /// </summary>
+    private sealed class FailingStream(SlowCodec codec) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("The store failed (test).");
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            for (var i = 0; i < 500 && codec.Started < 3; i++)
+            {
+                await Task.Delay(10, CancellationToken.None);
+            }
+
+            Assert.True(codec.Started >= 3, "the other blocks never started");
+            throw new IOException("The store failed (test).");
+        }
+    }
 }

@@ -25,6 +25,11 @@ internal static class ParallelBlocks
         var channel = Channel.CreateBounded<Task<Block>>(new BoundedChannelOptions(maxInFlight) { SingleReader = true, SingleWriter = true });
         long total = 0;
 
+        // Every block being compressed, until it is done: on failure they are waited for, because the
+        // caller disposes the codec next, and a zstd context freed under a running compression is a
+        // use-after-free in native code (the process dies with a segfault, not an exception).
+        var running = new List<Task<Block>>();
+
         var producer = Task.Run(async () =>
         {
             try
@@ -40,7 +45,13 @@ internal static class ParallelBlocks
                     }
 
                     total += n;
-                    var work = Task.Run(() => Compress(codec, pool, input, n), cts.Token);
+                    var work = Task.Run(() => Compress(codec, pool, input, n), CancellationToken.None);
+                    lock (running)
+                    {
+                        running.RemoveAll(t => t.IsCompleted);
+                        running.Add(work);
+                    }
+
                     await channel.Writer.WriteAsync(work, cts.Token).ConfigureAwait(false);
                     if (n < blockSize)
                     {
@@ -73,12 +84,8 @@ internal static class ParallelBlocks
         }
         catch
         {
-            // Stop the reader; blocks still in flight are left to the GC.
+            // Stop the reader, then let every block still being compressed finish (this stream's pool goes with it).
             await cts.CancelAsync().ConfigureAwait(false);
-            throw;
-        }
-        finally
-        {
             try
             {
                 await producer.ConfigureAwait(false);
@@ -87,7 +94,30 @@ internal static class ParallelBlocks
             {
                 // The producer was stopped because the consumer failed; that failure is the one to report.
             }
+
+            Task<Block>[] left;
+            lock (running)
+            {
+                left = [.. running];
+            }
+
+            foreach (var work in left)
+            {
+                try
+                {
+                    await work.ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A block that failed too is not the failure to report.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                }
+            }
+
+            throw;
         }
+
+        await producer.ConfigureAwait(false);
 
         return total;
     }
