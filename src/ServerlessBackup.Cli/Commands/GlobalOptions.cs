@@ -50,26 +50,28 @@ internal static class GlobalOptions
     /// A verification level option: archive, restore, census or assertions, in any case; from
     /// <paramref name="lowest"/> up. Anything else is a usage error that lists what is accepted.
     /// </summary>
-    public static Option<VerificationLevel> Level(string description, VerificationLevel lowest, params string[] aliases) =>
-        new("--level", aliases)
+    public static Option<VerificationLevel> Level(string description, VerificationLevel lowest, params string[] aliases)
+    {
+        var accepted = Enum.GetValues<VerificationLevel>().Where(l => l >= lowest).ToList();
+        var names = accepted.Select(l => l.ToString().ToLowerInvariant()).ToList();
+        return new("--level", aliases)
         {
             Description = description,
-            HelpName = string.Join("|", Enum.GetValues<VerificationLevel>().Where(l => l >= lowest).Select(l => l.ToString().ToLowerInvariant())),
+            HelpName = string.Join("|", names),
             DefaultValueFactory = _ => VerificationLevel.Assertions,
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
-                var accepted = Enum.GetValues<VerificationLevel>().Where(l => l >= lowest).ToList();
                 if (Enum.TryParse<VerificationLevel>(text, ignoreCase: true, out var level) && !int.TryParse(text, out _) && accepted.Contains(level))
                 {
                     return level;
                 }
 
-                var names = accepted.Select(l => l.ToString().ToLowerInvariant()).ToList();
                 result.AddError($"--level must be {string.Join(", ", names[..^1])} or {names[^1]}, not '{text}'.");
                 return lowest;
             },
         };
+    }
 
     /// <summary>--tolerate for commands that run pg_restore.</summary>
     public static Option<string[]> Tolerate() =>

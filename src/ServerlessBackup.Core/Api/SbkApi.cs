@@ -840,14 +840,7 @@ public sealed partial class SbkApi
     {
         if (ConvertedTo().Match(message) is { Success: true } converted)
         {
-            var type = converted.Groups[1].Value;
-            var kind = type.Contains("List", StringComparison.Ordinal) || type.Contains("[]", StringComparison.Ordinal) || type.Contains("Enumerable", StringComparison.Ordinal) ? "an array"
-                : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
-                : type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
-                : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"
-                : type.Contains("String", StringComparison.Ordinal) || type.Contains("DateTime", StringComparison.Ordinal) ? "a string"
-                : "an object";
-            return $"expected {kind} here.";
+            return $"expected {Diagnostics.ValueKind.Of(converted.Groups[1].Value) ?? "another kind of value"} here.";
         }
 
         if (UnknownMember().Match(message) is { Success: true } unknown)

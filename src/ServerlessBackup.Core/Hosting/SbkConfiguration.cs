@@ -85,10 +85,7 @@ public static partial class SbkConfiguration
         {
             var child = section.GetSection(property.Name);
             var propertyType = property.PropertyType;
-            var element = propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>) ? propertyType.GetGenericArguments()[1]
-                : propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(List<>) ? propertyType.GetGenericArguments()[0]
-                : null;
-            if (element is not null)
+            if (ElementOf(propertyType) is { } element)
             {
                 foreach (var item in child.GetChildren())
                 {
@@ -120,22 +117,18 @@ public static partial class SbkConfiguration
 
         var (value, key, typeName) = (failed.Groups[1].Value, failed.Groups[2].Value, failed.Groups[3].Value);
         var shown = value.Length > 60 ? value[..60] + "…" : value;
-        var type = Type.GetType(typeName);
-        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
-        var wanted = type switch
-        {
-            { IsEnum: true } => "one of " + string.Join(", ", Enum.GetNames(type)),
-            _ when type == typeof(bool) => "true or false",
-            _ when type == typeof(int) || type == typeof(long) => "a whole number",
-            _ when type == typeof(double) || type == typeof(decimal) => "a number",
-            _ when type == typeof(TimeSpan) => "a duration such as 00:30:00",
-            _ => null,
-        };
-        return wanted is null ? message : $"{key} is '{shown}'; it takes {wanted}.";
+        return Diagnostics.ValueKind.Of(typeName) is { } wanted ? $"{key} is '{shown}'; it takes {wanted}." : message;
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value '(.*)' at '([^']*)' to type '([^']*)'", System.Text.RegularExpressions.RegexOptions.Singleline)]
     private static partial System.Text.RegularExpressions.Regex FailedConversion();
+
+    /// <summary>The element type of a dictionary (its values) or a list in the catalog's options; null for anything else.</summary>
+    private static Type? ElementOf(Type type) =>
+        !type.IsGenericType ? null
+        : type.GetGenericTypeDefinition() == typeof(Dictionary<,>) ? type.GetGenericArguments()[1]
+        : type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0]
+        : null;
 
     /// <summary>The configuration keys under <paramref name="path"/> that name no property of <paramref name="type"/> (recursively).</summary>
     private static IEnumerable<string> UnknownSettings(IConfiguration section, Type type, string path)
@@ -144,13 +137,10 @@ public static partial class SbkConfiguration
         {
             var where = path.Length == 0 ? child.Key : $"{path}:{child.Key}";
             Type? childType;
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            if (ElementOf(type) is { } element)
             {
-                childType = type.GetGenericArguments()[1];
-            }
-            else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
-            {
-                childType = int.TryParse(child.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _) ? type.GetGenericArguments()[0] : null;
+                // A list's keys are its indexes.
+                childType = type.GetGenericTypeDefinition() == typeof(Dictionary<,>) || int.TryParse(child.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _) ? element : null;
             }
             else
             {

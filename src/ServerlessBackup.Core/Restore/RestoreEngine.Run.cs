@@ -93,22 +93,26 @@ public sealed partial class RestoreEngine
             // What pg_restore reads, whichever way: the archive with its rows in large chunks.
             var joined = new ArchiveChunkJoiner(archive.Stream);
             void Report(WorkPhase phase, long written) => progress?.Report(new WorkProgress(phase, archive.StoredBytesRead, written, clock.Elapsed));
-            if (CanOverlap(plan))
+
+            // pg_restore -j needs a seekable file; a real target must not change before every byte authenticated.
+            var lands = CanOverlap(plan) || plan.Jobs > 1 || plan.LandFirst;
+            if (lands)
             {
                 temp ??= CreateWorkDirectory();
                 EnsureRoomToLand(temp, archive.Details.Manifest.Archive.DumpLength, plan);
-                return await LandingAsync(temp, plan, () => RunOverlappedAsync(plan, arguments, archive, joined, Path.Combine(temp, "archive.dump"), Report, cancellationToken)).ConfigureAwait(false);
             }
 
-            if (plan.Jobs > 1 || plan.LandFirst)
+            if (CanOverlap(plan))
             {
-                // pg_restore -j needs a seekable file; a real target must not change before every byte authenticated.
-                temp ??= CreateWorkDirectory();
-                EnsureRoomToLand(temp, archive.Details.Manifest.Archive.DumpLength, plan);
-                var local = Path.Combine(temp, "archive.dump");
+                return await LandingAsync(temp!, plan, () => RunOverlappedAsync(plan, arguments, archive, joined, Path.Combine(temp!, "archive.dump"), Report, cancellationToken)).ConfigureAwait(false);
+            }
+
+            if (lands)
+            {
+                var local = Path.Combine(temp!, "archive.dump");
 
                 // Landing fills in the data offsets a piped dump lacks, or every pg_restore -j worker scans the file from the top.
-                await LandingAsync(temp, plan, () => ArchiveLanding.LandAsync(joined, local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, null, cancellationToken)).ConfigureAwait(false);
+                await LandingAsync(temp!, plan, () => ArchiveLanding.LandAsync(joined, local, _ => Report(WorkPhase.Downloading, archive.PlainBytesRead), null, null, null, cancellationToken)).ConfigureAwait(false);
                 archive.VerifyComplete();
                 if (plan.Jobs > 1)
                 {
@@ -188,7 +192,7 @@ public sealed partial class RestoreEngine
     /// Refuses, before anything is downloaded, a landing that cannot fit: the decrypted archive (its
     /// size is in the manifest) is written to the restore directory first.
     /// </summary>
-    private void EnsureRoomToLand(string directory, long bytes, RunPlan plan)
+    private static void EnsureRoomToLand(string directory, long bytes, RunPlan plan)
     {
         long free;
         try
@@ -207,7 +211,7 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>Runs a landing, turning a disk that fills up meanwhile into an error that says where and what to do.</summary>
-    private async Task<T> LandingAsync<T>(string directory, RunPlan plan, Func<Task<T>> land)
+    private static async Task<T> LandingAsync<T>(string directory, RunPlan plan, Func<Task<T>> land)
     {
         try
         {
