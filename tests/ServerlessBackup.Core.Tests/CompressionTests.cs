@@ -114,8 +114,10 @@ public sealed class CompressionTests
         }
     }
 
-    [Fact]
-    public async Task A_compression_that_fails_midway_returns_only_once_no_block_is_still_being_compressed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_compression_that_fails_midway_returns_only_once_no_block_is_still_being_compressed(bool ctrlC)
     {
         // The caller disposes the codec once CompressAsync returns; a zstd context freed under a
         // running compression crashed the process (a segfault in libzstd), so none may still run.
@@ -125,9 +127,13 @@ public sealed class CompressionTests
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 16), io); // blocks and the failing write each get a thread at once
         int runningAtReturn;
+        using var cancel = new CancellationTokenSource();
         try
         {
-            await Assert.ThrowsAsync<IOException>(() => ParallelBlocks.CompressAsync(new MemoryStream(data), new FailingStream(codec), codec, 4, CancellationToken.None, blockSize: 1024));
+            // The store failing once its retries are spent, or Ctrl+C while the first block is written.
+            var compressing = ParallelBlocks.CompressAsync(new MemoryStream(data), new FailingStream(codec, ctrlC ? cancel : null), codec, 4, cancel.Token, blockSize: 1024);
+            var ex = await Assert.ThrowsAnyAsync<Exception>(() => compressing);
+            Assert.True(ctrlC ? ex is OperationCanceledException : ex is IOException, ex.ToString());
             runningAtReturn = codec.Running;
         }
         finally
@@ -180,10 +186,11 @@ public sealed class CompressionTests
     }
 
     /// <summary>
-    /// A destination that fails at its first write, as a store does once its retries are spent, once
-    /// two more blocks have started compressing (so that they are under way when it fails).
+    /// A destination that fails at its first write, as a store does once its retries are spent (or
+    /// is stopped there by Ctrl+C), once two more blocks have started compressing (so that they are
+    /// under way when it fails).
     /// </summary>
-    private sealed class FailingStream(SlowCodec codec) : Stream
+    private sealed class FailingStream(SlowCodec codec, CancellationTokenSource? ctrlC) : Stream
     {
         public override bool CanRead => false;
 
@@ -215,6 +222,12 @@ public sealed class CompressionTests
             }
 
             Assert.True(codec.Started >= 3, "the other blocks never started");
+            if (ctrlC is not null)
+            {
+                await ctrlC.CancelAsync();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             throw new IOException("The store failed (test).");
         }
     }

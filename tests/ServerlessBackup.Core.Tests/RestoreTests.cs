@@ -346,6 +346,24 @@ public sealed class RestoreTests
     }
 
     [Fact]
+    public async Task A_store_that_does_not_answer_while_the_scratch_database_is_being_made_leaves_no_database()
+    {
+        await using var s = await SetupAsync();
+        var store = new ArchiveOpenings(s.Store) { Fail = true };
+        var restores = s.Catalog.Restores(s.Catalog.Engine(store));
+        await using var held = await CreateDatabaseHeld.TakeAsync();
+
+        var restoring = restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 });
+        await store.Opened.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(200); // the archive has failed; CREATE DATABASE is still waiting on the lock
+        await held.ReleaseAsync();
+
+        var ex = await Assert.ThrowsAsync<SbkException>(() => restoring);
+        Assert.True(ex.IsTransient, ex.Message);
+        Assert.Equal(0L, await ScratchCopiesOfAsync(s)); // dropped once its creation ended, not before
+    }
+
+    [Fact]
     public async Task CtrlC_while_the_scratch_database_is_being_made_leaves_no_database_and_no_file()
     {
         await using var s = await SetupAsync();
@@ -417,6 +435,25 @@ public sealed class RestoreTests
         }
     }
 
+    [Fact]
+    public async Task A_manifest_whose_archive_size_was_edited_fails_authentication_before_the_room_to_land_it_is_judged()
+    {
+        await using var s = await SetupAsync();
+        var temp = Directory.CreateDirectory(Path.Combine(s.Catalog.Directory, "tmp")).FullName;
+        s.Catalog.Options.Scratch.TempDirectory = temp;
+        // Someone who may write the storage account but not read Key Vault makes the backup look a petabyte large, so that restores refuse it for want of room.
+        var manifest = Path.Combine(s.Catalog.Directory, "store", "shop", s.Backup.BackupId, "manifest.json");
+        var text = await File.ReadAllTextAsync(manifest);
+        var edited = System.Text.RegularExpressions.Regex.Replace(text, "\"dumpLength\":\\s*\\d+", "\"dumpLength\":1000000000000000");
+        Assert.NotEqual(text, edited);
+        await File.WriteAllTextAsync(manifest, edited);
+
+        await Assert.ThrowsAsync<IntegrityException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Jobs = 2 }));
+
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+        Assert.Equal(0L, await ScratchCopiesOfAsync(s));
+    }
+
     /// <summary>Databases on the server named after the setup's backup (scratch copies, marked or not).</summary>
     private static Task<long> ScratchCopiesOfAsync(Setup s)
     {
@@ -459,12 +496,20 @@ public sealed class RestoreTests
     {
         public TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Archives do not open: as the store fails once its retries on 500s or silence are spent.</summary>
+        public bool Fail { get; init; }
+
         public override async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
         {
             var stream = await Inner.OpenReadAsync(key, cancellationToken);
             if (key.EndsWith("/archive", StringComparison.Ordinal))
             {
                 Opened.TrySetResult();
+                if (Fail)
+                {
+                    await stream.DisposeAsync();
+                    throw new SbkException(SbkErrorKind.Failed, "The store did not answer (test).", isTransient: true);
+                }
             }
 
             return stream;
