@@ -1,3 +1,4 @@
+using System.IO.Pipes;
 using System.Diagnostics;
 using ServerlessBackup.Restore;
 using ServerlessBackup.Tests.Infrastructure;
@@ -165,6 +166,82 @@ public sealed class ArchiveOffsetsTests
                     await Assert.ThrowsAsync<InvalidDataException>(() => block.ReadAsync(buffer).AsTask());
                 }
             }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_block_moved_into_a_pipe_as_it_lands_carries_the_head_then_its_block_waits_for_more_and_stops_for_a_reader_that_left()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.WriteLine("Cannot run here: splice(2) is Linux's; elsewhere a landed block is copied (the test above).");
+            return;
+        }
+
+        var path = Path.GetTempFileName();
+        try
+        {
+            // A 1 MiB "header and table of contents", 1 MiB of other blocks, then this block: 3 MiB landed of 4.
+            var bytes = new byte[4 << 20];
+            Random.Shared.NextBytes(bytes);
+            File.WriteAllBytes(path, bytes);
+            const int TocEnd = 1 << 20, Start = 2 << 20, Landed = 3 << 20, End = (4 << 20) - 5;
+            var watch = new LandingWatch();
+            watch.Landed(Landed);
+            await using var block = new LandedBlock(path, TocEnd, dumpId: 7, Start, watch);
+            using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+            using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe.ClientSafePipeHandle);
+            var moving = block.SpliceIntoAsync(pipe, CancellationToken.None);
+            var received = new MemoryStream();
+            var receiving = Task.Run(async () =>
+            {
+                var buffer = new byte[1 << 16];
+                int n;
+                while ((n = await reader.ReadAsync(buffer)) > 0)
+                {
+                    lock (received)
+                    {
+                        received.Write(buffer, 0, n);
+                    }
+                }
+            });
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Length() < TocEnd + (Landed - Start) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(TocEnd + (Landed - Start), Length());
+            await Task.Delay(100);
+            Assert.False(moving.IsCompleted, "the move did not wait for more of the block to land");
+            watch.Ended(7, End);
+            Assert.True(await moving);
+            pipe.Close();
+            await receiving;
+            Assert.Equal(bytes[..TocEnd].Concat(bytes[Start..End]).ToArray(), received.ToArray());
+            Assert.Equal(TocEnd + (End - Start), block.Spliced);
+
+            long Length()
+            {
+                lock (received)
+                {
+                    return received.Length;
+                }
+            }
+
+            // A pg_restore that exits (its end of the pipe closed) is a broken pipe, as for a write; a cancellation ends the wait.
+            await using var again = new LandedBlock(path, TocEnd, dumpId: 8, Start, watch);
+            using var gone = new AnonymousPipeServerStream(PipeDirection.Out);
+            gone.DisposeLocalCopyOfClientHandle();
+            await Assert.ThrowsAsync<IOException>(() => again.SpliceIntoAsync(gone, CancellationToken.None));
+            await using var waiting = new LandedBlock(path, 10, dumpId: 9, Landed, watch);
+            using var open = new AnonymousPipeServerStream(PipeDirection.Out);
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.SpliceIntoAsync(open, cancel.Token));
         }
         finally
         {

@@ -1,3 +1,5 @@
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using ServerlessBackup.Streams;
 
@@ -8,10 +10,19 @@ namespace ServerlessBackup.Restore;
 /// standard input: the header and table of contents, then that table's data block, read from the
 /// landing file as it arrives, ending with the block. pg_restore reading a pipe goes through the
 /// blocks in the order they come and finds this one first, so it loads the table's rows while the
-/// rest of them, and of the archive, are still arriving.
+/// rest of them, and of the archive, are still arriving. Into a pipe on Linux it is moved by the
+/// kernel (<see cref="SpliceIntoAsync"/>): the landed pages go into the pipe without being copied
+/// through sbk.
 /// </summary>
-internal sealed class LandedBlock : ReadOnlyStream
+internal sealed partial class LandedBlock : ReadOnlyStream
 {
+    private const int SpliceMove = 1; // SPLICE_F_MOVE
+    private const int Interrupted = 4; // EINTR
+    private const int BrokenPipe = 32; // EPIPE
+    private const int WouldBlock = 11; // EAGAIN
+    private const short PollOut = 4; // POLLOUT
+    private const int SpliceBytes = 1 << 20;
+
     private readonly SafeFileHandle file;
     private readonly long tocEnd;
     private readonly int dumpId;
@@ -65,6 +76,132 @@ internal sealed class LandedBlock : ReadOnlyStream
 
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Bytes moved into a pipe by the kernel rather than copied through sbk.</summary>
+    public long Spliced { get; private set; }
+
+    /// <summary>
+    /// Moves the rest of this part into <paramref name="pipe"/> with splice(2), on a thread of its
+    /// own (each call blocks while the pipe is full, that is while pg_restore's COPY catches up).
+    /// False, with nothing moved by this call, where the system cannot (not Linux, or a file system
+    /// without splice): the caller then copies it with <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>,
+    /// which goes on from where this stopped. A reader that went away is an <see cref="IOException"/>,
+    /// as for a write.
+    /// </summary>
+    public Task<bool> SpliceIntoAsync(PipeStream pipe, CancellationToken cancellationToken) =>
+        OperatingSystem.IsLinux()
+            ? Task.Factory.StartNew(() => SpliceInto(pipe.SafePipeHandle, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.FromResult(false);
+
+    private bool SpliceInto(SafePipeHandle pipe, CancellationToken cancellationToken)
+    {
+        var addedFile = false;
+        var addedPipe = false;
+        try
+        {
+            file.DangerousAddRef(ref addedFile);
+            pipe.DangerousAddRef(ref addedPipe);
+            var from = (int)file.DangerousGetHandle();
+            var to = (int)pipe.DangerousGetHandle();
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long limit;
+                if (!inBlock)
+                {
+                    if (position >= tocEnd)
+                    {
+                        inBlock = true;
+                        position = start;
+                        continue;
+                    }
+
+                    limit = tocEnd;
+                }
+                else
+                {
+                    (limit, var whole, var changed) = watch.Look(dumpId);
+                    if (position >= limit)
+                    {
+                        if (whole)
+                        {
+                            return true;
+                        }
+
+                        changed.Wait(cancellationToken);
+                        continue;
+                    }
+                }
+
+                var offset = position;
+                var n = Splice(from, ref offset, to, 0, (nuint)Math.Min(SpliceBytes, limit - position), SpliceMove);
+                if (n > 0)
+                {
+                    Spliced += n;
+                    position = offset;
+                    continue;
+                }
+
+                if (n == 0)
+                {
+                    throw new EndOfStreamException("The landing file is shorter than what has landed.");
+                }
+
+                var error = Marshal.GetLastPInvokeError();
+                if (error == Interrupted)
+                {
+                    continue;
+                }
+
+                if (error == WouldBlock)
+                {
+                    // A pipe in non-blocking mode that is full: wait until pg_restore reads (looking at the cancellation now and then).
+                    var wait = new PollFd { Fd = to, Events = PollOut };
+                    Poll(ref wait, 1, 100);
+                    continue;
+                }
+
+                if (error == BrokenPipe)
+                {
+                    throw new IOException("pg_restore stopped reading its input.");
+                }
+
+                if (Spliced == 0)
+                {
+                    // This system cannot splice from this file: copy instead.
+                    return false;
+                }
+
+                throw new IOException($"Could not move the landed archive into pg_restore's input: {Marshal.GetPInvokeErrorMessage(error)}.");
+            }
+        }
+        finally
+        {
+            if (addedPipe)
+            {
+                pipe.DangerousRelease();
+            }
+
+            if (addedFile)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "splice", SetLastError = true)]
+    private static partial nint Splice(int fromFd, ref long fromOffset, int toFd, nint toOffset, nuint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static partial int Poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
     }
 
     private int Advance(int n)

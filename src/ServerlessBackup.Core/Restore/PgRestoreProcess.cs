@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Pipes;
 using System.Text;
 using ServerlessBackup.Dump;
 
@@ -47,6 +48,14 @@ internal sealed class PgRestoreProcess : IDisposable
         long written = 0;
         try
         {
+            // A landed part goes into the pipe without passing through sbk where the system allows it.
+            if (source is LandedBlock landed && input is PipeStream pipe && await landed.SpliceIntoAsync(pipe, cancellationToken).ConfigureAwait(false))
+            {
+                onWritten?.Invoke(landed.Spliced);
+                input.Close();
+                return true;
+            }
+
             int n;
             while ((n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
