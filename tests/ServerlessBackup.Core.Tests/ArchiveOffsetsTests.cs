@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using System.Diagnostics;
+using ServerlessBackup.Dump;
 using ServerlessBackup.Restore;
 using ServerlessBackup.Tests.Infrastructure;
 
@@ -246,6 +247,60 @@ public sealed class ArchiveOffsetsTests
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_table_fed_to_pg_restore_as_it_lands_goes_into_its_pipe_by_splice_and_pg_restore_reads_every_row_of_it()
+    {
+        await using var source = await TestDatabase.CreateAsync("src");
+        await source.ExecuteAsync("CREATE TABLE small AS SELECT g FROM generate_series(1, 10) g; CREATE TABLE big AS SELECT g, repeat(md5(g::text), 100) AS r FROM generate_series(1, 2000) g;");
+        var directory = Directory.CreateTempSubdirectory("sbk-splice-").FullName;
+        try
+        {
+            var piped = Path.Combine(directory, "piped.dump");
+            await PgTools.DumpAsync(source, piped, piped: true);
+            var landed = Path.Combine(directory, "landed.dump");
+            long tocEnd = 0;
+            var ends = new Dictionary<int, long>();
+            await using (var input = File.OpenRead(piped))
+            {
+                await ArchiveLanding.LandAsync(input, landed, null, (_, end) => tocEnd = end, null, (id, end) => ends[id] = end, CancellationToken.None);
+            }
+
+            // The largest block is big's; where it starts is in the landed table of contents.
+            var offsets = ArchiveOffsets.Read(landed);
+            var (dumpId, blockEnd) = ends.MaxBy(b => b.Value - offsets[b.Key]!.Value);
+            var blockStart = offsets[dumpId]!.Value;
+            var watch = new LandingWatch();
+            watch.Landed(new FileInfo(landed).Length);
+            watch.Ended(dumpId, blockEnd);
+
+            var script = Path.Combine(directory, "big.sql");
+            var list = Path.Combine(directory, "big.list");
+            await File.WriteAllTextAsync(list, $"{dumpId};\n");
+            using var process = PgRestoreProcess.Start(new PgToolVersion("pg_restore", 15, "15"), ["--data-only", "-f", script, "--use-list=" + list], null, null, []);
+            await using var block = new LandedBlock(landed, tocEnd, dumpId, blockStart, watch);
+            Assert.True(await process.FeedAsync(block, null, CancellationToken.None));
+            var (exit, _) = await process.WaitAsync(CancellationToken.None);
+            Assert.Equal(0, exit);
+
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.Equal(tocEnd + (blockEnd - blockStart), block.Spliced);
+            }
+
+            // The rows pg_restore wrote are those of the whole archive's script, all 2000 of them.
+            static string Rows(string sql) => sql[sql.IndexOf("COPY public.big", StringComparison.Ordinal)..(sql.IndexOf("\\.\n", sql.IndexOf("COPY public.big", StringComparison.Ordinal), StringComparison.Ordinal) + 3)];
+            var written = await File.ReadAllTextAsync(script);
+            Assert.True(written.Contains("COPY public.big", StringComparison.Ordinal), written[..Math.Min(written.Length, 2000)]);
+            var rows = Rows(written);
+            Assert.Equal(Rows(await PgTools.ScriptAsync(landed)), rows);
+            Assert.Equal(2000, rows.Split('\n').Length - 3); // the COPY line, then the rows, then \. and the end of its line
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
         }
     }
 
