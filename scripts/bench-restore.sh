@@ -35,9 +35,13 @@ PGPASSWORD=$PASSWORD pg_dump -h 127.0.0.1 -p "$PORT" -U postgres -Fc -f "$RUN/ba
 sbk backup bench >/dev/null 2>&1
 sbk --config sbk-file.json backup bench >/dev/null 2>&1
 
+# Every measured run starts from the same state: the last run's dirty pages written out and the
+# server checkpointed, so that no run pays for the writeback and checkpoints of the run before it.
+settle() { sync; bench_psql -q -c "CHECKPOINT" postgres; }
 # The runbook's restore: create the database, then pg_restore into it (sbk's time includes making its scratch database too).
 restore_baseline() { # jobs
   bench_psql -q -c "DROP DATABASE IF EXISTS baseline" postgres
+  settle
   PGPASSWORD=$PASSWORD measure bash -c "createdb -h 127.0.0.1 -p $PORT -U postgres baseline && pg_restore --no-owner --no-privileges -j $1 -h 127.0.0.1 -p $PORT -U postgres -d baseline '$RUN/base.dump'"
 }
 sweep() { bench_psql -tAq -c "SELECT datname FROM pg_database WHERE datname LIKE 'sbk\_scratch\_%'" postgres | while read -r db; do bench_psql -q -c "DROP DATABASE \"$db\"" postgres; done; }
@@ -51,7 +55,7 @@ for round in $(seq 1 "$ROUNDS"); do
     read -r s _ < <(restore_baseline "$jobs"); runs[base$jobs]+="$s "
     for store in file azurite; do
       config=sbk.json; [ "$store" = file ] && config=sbk-file.json
-      sync; log "round $round: sbk restore --jobs $jobs from the $store store"
+      settle; log "round $round: sbk restore --jobs $jobs from the $store store"
       read -r s kb _ < <(cd "$RUN" && measure dotnet bin/sbk.dll --config "$config" restore bench --jobs "$jobs")
       sweep
       runs[$store$jobs]+="$s "; rss[$store$jobs]+="$kb "
