@@ -147,6 +147,34 @@ public sealed class RestoreTests
     }
 
     [Fact]
+    public async Task A_restore_directory_that_is_a_file_or_where_no_directory_can_be_made_is_a_configuration_error_that_says_so_and_leaves_nothing()
+    {
+        await using var s = await SetupAsync();
+        var backup = await s.Backups.BackupAsync("shop");
+        var file = Path.Combine(s.Catalog.Directory, "not-a-directory");
+        await File.WriteAllTextAsync(file, "x");
+        var cases = new List<(string Directory, string Says)> { (file, "is a file, not a directory") };
+        if (OperatingSystem.IsLinux())
+        {
+            cases.Add(("/proc", "could not make its directory for restore files in /proc"));
+        }
+        else
+        {
+            Console.WriteLine("Cannot run here: /proc, where no directory can be made, is Linux's.");
+        }
+
+        foreach (var (directory, says) in cases)
+        {
+            s.Catalog.Options.Scratch.TempDirectory = directory;
+            var error = await Assert.ThrowsAsync<SbkException>(() => s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Backup = backup.BackupId, Jobs = 2 }));
+            Assert.Equal(SbkErrorKind.Configuration, error.Kind);
+            Assert.Contains(says, error.Message, StringComparison.Ordinal);
+            Assert.Contains("Scratch:TempDirectory", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(await s.Restores.ListScratchAsync(), x => x.BackupId == backup.BackupId);
+        }
+    }
+
+    [Fact]
     public async Task Two_instances_restoring_the_same_backup_in_parallel_each_make_a_whole_copy_of_their_own()
     {
         await using var s = await SetupAsync();

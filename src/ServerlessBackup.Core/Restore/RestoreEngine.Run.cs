@@ -168,20 +168,36 @@ public sealed partial class RestoreEngine
         var root = options.Scratch.TempDirectory is { } configured ? Path.GetFullPath(configured) : Path.GetTempPath();
         if (!Directory.Exists(root))
         {
-            throw new SbkException(SbkErrorKind.Configuration, $"The directory for restore files ({root}, Scratch:TempDirectory) does not exist. Create it or change the setting.");
+            throw new SbkException(SbkErrorKind.Configuration, File.Exists(root)
+                ? $"The directory for restore files ({root}, Scratch:TempDirectory) is a file, not a directory. Point the setting at a directory."
+                : $"The directory for restore files ({root}, Scratch:TempDirectory) does not exist. Create it or change the setting.");
         }
 
         var path = Path.Combine(root, "sbk-restore-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        if (OperatingSystem.IsWindows())
+        try
         {
-            Directory.CreateDirectory(path);
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(path);
+            }
+            else
+            {
+                Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            File.WriteAllText(Path.Combine(path, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         }
-        else
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+
+            throw new SbkException(SbkErrorKind.Configuration,
+                $"sbk could not make its directory for restore files in {root} (Scratch:TempDirectory): {(ex is IOException io && DiskFull.Is(io) ? "the disk is full." : ex.Message)} Point the setting at a directory sbk may write to, on a disk with room for the decrypted archive.", false, ex);
         }
 
-        File.WriteAllText(Path.Combine(path, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         RemoveAbandonedWorkDirectories(root, path);
         return path;
     }
