@@ -49,27 +49,14 @@ internal sealed partial class LandedBlock : ReadOnlyStream
     {
         while (true)
         {
-            if (!inBlock)
-            {
-                if (position < tocEnd)
-                {
-                    return await RandomAccess.ReadAsync(file, buffer[..(int)Math.Min(buffer.Length, tocEnd - position)], position, cancellationToken).ConfigureAwait(false) is var head and > 0
-                        ? Advance(head)
-                        : throw new EndOfStreamException("The landing file is shorter than its table of contents.");
-                }
-
-                inBlock = true;
-                position = start;
-            }
-
-            var (limit, whole, changed) = watch.Look(dumpId);
+            var (limit, changed) = Next();
             if (position < limit)
             {
                 var n = await RandomAccess.ReadAsync(file, buffer[..(int)Math.Min(buffer.Length, limit - position)], position, cancellationToken).ConfigureAwait(false);
-                return n > 0 ? Advance(n) : throw new EndOfStreamException("The landing file is shorter than what has landed.");
+                return n > 0 ? Advance(n) : throw ShorterThanLanded();
             }
 
-            if (whole)
+            if (changed is null)
             {
                 return 0;
             }
@@ -94,6 +81,30 @@ internal sealed partial class LandedBlock : ReadOnlyStream
             ? Task.Factory.StartNew(() => SpliceInto(pipe.SafePipeHandle, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             : Task.FromResult(false);
 
+    /// <summary>
+    /// Where this part may be read to from <see cref="position"/> now: the end of the header and
+    /// table of contents, then (the block's start once they are read) how far the block has landed.
+    /// At that limit, <c>Changed</c> completes when more lands; null when the part has ended.
+    /// </summary>
+    private (long Limit, Task? Changed) Next()
+    {
+        if (!inBlock)
+        {
+            if (position < tocEnd)
+            {
+                return (tocEnd, null);
+            }
+
+            inBlock = true;
+            position = start;
+        }
+
+        var (limit, whole, changed) = watch.Look(dumpId);
+        return (limit, whole ? null : changed);
+    }
+
+    private static EndOfStreamException ShorterThanLanded() => new("The landing file is shorter than what has landed.");
+
     private bool SpliceInto(SafePipeHandle pipe, CancellationToken cancellationToken)
     {
         var addedFile = false;
@@ -107,31 +118,16 @@ internal sealed partial class LandedBlock : ReadOnlyStream
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                long limit;
-                if (!inBlock)
+                var (limit, changed) = Next();
+                if (position >= limit)
                 {
-                    if (position >= tocEnd)
+                    if (changed is null)
                     {
-                        inBlock = true;
-                        position = start;
-                        continue;
+                        return true;
                     }
 
-                    limit = tocEnd;
-                }
-                else
-                {
-                    (limit, var whole, var changed) = watch.Look(dumpId);
-                    if (position >= limit)
-                    {
-                        if (whole)
-                        {
-                            return true;
-                        }
-
-                        changed.Wait(cancellationToken);
-                        continue;
-                    }
+                    changed.Wait(cancellationToken);
+                    continue;
                 }
 
                 var offset = position;
@@ -145,7 +141,7 @@ internal sealed partial class LandedBlock : ReadOnlyStream
 
                 if (n == 0)
                 {
-                    throw new EndOfStreamException("The landing file is shorter than what has landed.");
+                    throw ShorterThanLanded();
                 }
 
                 var error = Marshal.GetLastPInvokeError();
