@@ -251,6 +251,41 @@ public sealed class ArchiveOffsetsTests
     }
 
     [Fact]
+    public async Task A_block_moved_into_a_pipe_its_reader_does_not_empty_stops_at_Ctrl_C_without_waiting_for_the_reader()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.WriteLine("Cannot run here: splice(2) is Linux's.");
+            return;
+        }
+
+        var path = Path.GetTempFileName();
+        try
+        {
+            // A whole 4 MiB block into a pipe of 64 KiB that pg_restore (busy with its COPY, or stuck) does not read.
+            await File.WriteAllBytesAsync(path, new byte[4 << 20]);
+            var watch = new LandingWatch();
+            watch.Landed(4 << 20);
+            watch.Ended(7, 4 << 20);
+            await using var block = new LandedBlock(path, 10, dumpId: 7, 10, watch);
+            using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+            using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe.ClientSafePipeHandle);
+            using var cancel = new CancellationTokenSource();
+            var moving = block.SpliceIntoAsync(pipe, cancel.Token);
+            await Task.Delay(300);
+            Assert.False(moving.IsCompleted, "the pipe did not fill");
+            Assert.True(block.Spliced > 0);
+
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => moving.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task A_table_fed_to_pg_restore_as_it_lands_goes_into_its_pipe_by_splice_and_pg_restore_reads_every_row_of_it()
     {
         await using var source = await TestDatabase.CreateAsync("src");

@@ -17,6 +17,7 @@ namespace ServerlessBackup.Restore;
 internal sealed partial class LandedBlock : ReadOnlyStream
 {
     private const int SpliceMove = 1; // SPLICE_F_MOVE
+    private const int SpliceNonBlock = 2; // SPLICE_F_NONBLOCK
     private const int Interrupted = 4; // EINTR
     private const int BrokenPipe = 32; // EPIPE
     private const int WouldBlock = 11; // EAGAIN
@@ -70,7 +71,8 @@ internal sealed partial class LandedBlock : ReadOnlyStream
 
     /// <summary>
     /// Moves the rest of this part into <paramref name="pipe"/> with splice(2), on a thread of its
-    /// own (each call blocks while the pipe is full, that is while pg_restore's COPY catches up).
+    /// own that waits while the pipe is full (while pg_restore's COPY catches up), a tenth of a
+    /// second at a time, so that a cancellation ends it even when pg_restore never reads again.
     /// False, with nothing moved by this call, where the system cannot (not Linux, or a file system
     /// without splice): the caller then copies it with <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>,
     /// which goes on from where this stopped. A reader that went away is an <see cref="IOException"/>,
@@ -131,7 +133,7 @@ internal sealed partial class LandedBlock : ReadOnlyStream
                 }
 
                 var offset = position;
-                var n = Splice(from, ref offset, to, 0, (nuint)Math.Min(SpliceBytes, limit - position), SpliceMove);
+                var n = Splice(from, ref offset, to, 0, (nuint)Math.Min(SpliceBytes, limit - position), SpliceMove | SpliceNonBlock);
                 if (n > 0)
                 {
                     Spliced += n;
@@ -152,7 +154,7 @@ internal sealed partial class LandedBlock : ReadOnlyStream
 
                 if (error == WouldBlock)
                 {
-                    // A pipe in non-blocking mode that is full: wait until pg_restore reads (looking at the cancellation now and then).
+                    // The pipe is full: wait until pg_restore reads, looking at the cancellation now and then.
                     var wait = new PollFd { Fd = to, Events = PollOut };
                     Poll(ref wait, 1, 100);
                     continue;
