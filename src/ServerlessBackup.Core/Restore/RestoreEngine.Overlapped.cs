@@ -26,8 +26,8 @@ public sealed partial class RestoreEngine
     /// so a table's COPY runs while its own rows, and the tables after it, are still arriving. A
     /// table whose turn comes once its block is whole is read by pg_restore from the landed copy (its
     /// offset written in). Once everything has landed and authenticated, what had no block
-    /// (sequence values) or was not followed is restored from the landed copy, then indexes,
-    /// constraints and triggers (<c>--section=post-data</c>, in parallel). The outcome is that of
+    /// (sequence values) or was not followed is restored from the landed copy with the indexes,
+    /// constraints and triggers (<c>--section=data --section=post-data</c>, in parallel). The outcome is that of
     /// one pg_restore: errors of every process counted together. An archive this does not
     /// understand is restored as before, from the whole landed copy.
     /// </summary>
@@ -188,10 +188,10 @@ public sealed partial class RestoreEngine
                 logger.LogInformation("Loaded the data of {Count} tables of {Database} as their parts of the archive landed{Lost}", loaded.Count, plan.Database,
                     loaded.Count < toc.Count(e => e.HasData) ? " (the part sbk could not follow is restored after)" : string.Empty);
 
-                // What had no block of its own (sequence values) or was not followed, then the post-data section, in parallel.
+                // What had no block of its own (sequence values) or was not followed, and the post-data section: one
+                // pg_restore, in parallel, which orders them (an index after its table's rows) and tells the sections apart.
                 var rest = toc.Select(e => e.DumpId).Where(id => !loaded.Contains(id)).ToList();
-                await RunOneAsync(["--section=data", ListFile("rest.list", rest)]).ConfigureAwait(false);
-                await RunOneAsync(["--section=post-data", "--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+                await RunOneAsync(["--section=data", "--section=post-data", ListFile("rest.list", rest), "--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
             }
 
             return new RunOutcome(exitCode, messages, archive.PlainBytesRead, archive.DownloadTime, archive.DecryptTime, restoreClock.Elapsed);
