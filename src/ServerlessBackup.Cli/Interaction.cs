@@ -145,12 +145,14 @@ internal sealed class Interaction
         return result;
     }
 
-    private static string Describe(string title, WorkProgress p)
+    internal static string Describe(string title, WorkProgress p)
     {
         var seconds = Math.Max(p.Elapsed.TotalSeconds, 0.001);
         var rate = p.SourceBytes / seconds;
+        // First where a narrow terminal cuts the line: a parallel restore's tables go on loading long after its bytes are in.
+        var tables = p.Tables > 0 ? string.Create(CultureInfo.InvariantCulture, $" {p.TablesLoaded} of {p.Tables} tables loaded,") : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{title}: {p.Phase.ToString().ToLowerInvariant()}, {Bytes(p.SourceBytes)} read, {Bytes(p.StoredBytes)} written, {Bytes((long)rate)}/s, {p.Elapsed:hh\\:mm\\:ss}");
+            $"{title}: {p.Phase.ToString().ToLowerInvariant()},{tables} {Bytes(p.SourceBytes)} read, {Bytes(p.StoredBytes)} written, {Bytes((long)rate)}/s, {p.Elapsed:hh\\:mm\\:ss}");
     }
 
     public static string Bytes(long bytes)

@@ -115,6 +115,32 @@ public sealed class RestoreTests
         Assert.Empty(Directory.GetFileSystemEntries(temp));
     }
 
+    [Fact]
+    public async Task A_parallel_restore_reports_its_tables_loaded_until_all_are_in_not_only_its_bytes_which_arrive_first()
+    {
+        await using var s = await SetupAsync();
+        await s.Source.ExecuteAsync("""
+            CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 50000) g;
+            CREATE TABLE visits AS SELECT g AS id, g % 7 AS day FROM generate_series(1, 30000) g;
+            """);
+        var backup = await s.Backups.BackupAsync("shop");
+        var tables = await s.Source.ScalarAsync<long>("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')");
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<WorkProgress>();
+
+        var result = await s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Backup = backup.BackupId, Jobs = 2 }, new Callback(reports.Enqueue));
+
+        s.Track(result.Target);
+        var counted = reports.Where(r => r.Tables > 0).ToList();
+        Assert.NotEmpty(counted);
+        Assert.All(counted, r => Assert.Equal(tables, r.Tables));
+        Assert.All(counted, r => Assert.InRange(r.TablesLoaded, 0, r.Tables));
+        Assert.Contains(counted, r => r.TablesLoaded < r.Tables); // said while loading, not only at the end
+        Assert.Contains(counted, r => r.TablesLoaded == r.Tables);
+        Assert.True(tables >= 3, $"the source has {tables} tables");
+        Assert.Contains("2 of 5 tables loaded", Cli.Interaction.Describe("restore shop", new WorkProgress(WorkPhase.Restoring, 1, 2, TimeSpan.FromSeconds(3)) { TablesLoaded = 2, Tables = 5 }), StringComparison.Ordinal);
+        Assert.DoesNotContain("tables", Cli.Interaction.Describe("restore shop", new WorkProgress(WorkPhase.Restoring, 1, 2, TimeSpan.FromSeconds(3))), StringComparison.Ordinal);
+    }
+
     /// <summary>Reports to <paramref name="action"/> once, when the restore first says it is restoring.</summary>
     private sealed class OnRestoring(Action action) : IProgress<WorkProgress>
     {

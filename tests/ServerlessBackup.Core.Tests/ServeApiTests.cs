@@ -70,6 +70,25 @@ public sealed class ServeApiTests : ApiSuite
     }
 
     [Fact]
+    public async Task A_running_parallel_restore_says_how_many_of_its_tables_are_loaded_and_other_operations_say_nothing_of_tables()
+    {
+        await using var s = await StartAsync();
+        var now = DateTimeOffset.UtcNow;
+        var restore = new OperationRecord { Id = "op-" + Backups.BackupId.New(now), Kind = "restore", Database = "shop", Status = "running", Phase = "restoring", Bytes = 1234, Tables = new TableCount(2, 5), CreatedBy = "alice", CreatedAt = now, UpdatedAt = now };
+        var backup = restore with { Id = "op-" + Backups.BackupId.New(now), Kind = "backup", Phase = "dumping", Tables = null };
+        var records = s.Services.GetRequiredService<Operations.OperationStore>();
+        await records.SaveAsync(restore);
+        await records.SaveAsync(backup);
+
+        var (_, loading, _) = await s.SendAsync(HttpMethod.Get, "/api/operations/" + restore.Id);
+        var (_, dumping, _) = await s.SendAsync(HttpMethod.Get, "/api/operations/" + backup.Id);
+
+        Assert.Equal(2, loading.GetProperty("tables").GetProperty("loaded").GetInt32());
+        Assert.Equal(5, loading.GetProperty("tables").GetProperty("total").GetInt32());
+        Assert.False(dumping.TryGetProperty("tables", out _));
+    }
+
+    [Fact]
     public async Task Two_servers_on_one_store_run_one_backup_of_a_database_at_a_time()
     {
         await using var s = await StartAsync();

@@ -75,7 +75,7 @@ public sealed class DurableOperations : IOperationService
                 }
 
                 var progress = await records.ReadProgressAsync(id, cancellationToken).ConfigureAwait(false);
-                return record with { Status = OperationStatus.Running, Phase = progress?.Phase ?? "running", Bytes = progress?.Bytes };
+                return record with { Status = OperationStatus.Running, Phase = progress?.Phase ?? "running", Bytes = progress?.Bytes, Tables = progress?.Tables };
             case OrchestrationRuntimeStatus.Completed when record.Kind == OperationKinds.Drill:
                 var report = instance.ReadOutputAs<DrillReport>()!;
                 return record with { Status = OperationStatus.Succeeded, Phase = "done", Result = JsonSerializer.SerializeToElement(OperationExecutor.Summarize(report), OperationExecutor.Json) };

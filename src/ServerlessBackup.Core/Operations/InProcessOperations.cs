@@ -171,7 +171,7 @@ public sealed class InProcessOperations : IOperationService, IAsyncDisposable
                     if (now - lastSave >= TimeSpan.FromSeconds(1))
                     {
                         lastSave = now;
-                        _ = entry.SaveAsync(r => r with { Phase = OperationProgress.PhaseOf(p), Bytes = p.SourceBytes, UpdatedAt = now }, records);
+                        _ = entry.SaveAsync(r => r with { Phase = OperationProgress.PhaseOf(p), Bytes = p.SourceBytes, Tables = TableCount.Of(p), UpdatedAt = now }, records);
                     }
                 });
                 outcome = await executor.RunAsync(entry.Record, progress, token).ConfigureAwait(false);

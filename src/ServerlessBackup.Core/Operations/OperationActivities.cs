@@ -37,7 +37,7 @@ public sealed class OperationActivities
             if (now - last >= TimeSpan.FromSeconds(2))
             {
                 last = now;
-                _ = PublishAsync(record.Id, new OperationProgress(OperationProgress.PhaseOf(p), p.SourceBytes, now));
+                _ = PublishAsync(record.Id, new OperationProgress(OperationProgress.PhaseOf(p), p.SourceBytes, now) { Tables = TableCount.Of(p) });
             }
         });
         return await executor.RunAsync(record, progress, cancellationToken).ConfigureAwait(false);

@@ -45,6 +45,9 @@ public sealed record OperationRecord
     /// <summary>Bytes processed so far.</summary>
     public long? Bytes { get; init; }
 
+    /// <summary>A parallel restore's tables: how many are loaded so far, of how many (null: not counted).</summary>
+    public TableCount? Tables { get; init; }
+
     /// <summary>The result when it succeeded (a manifest summary, a restore result, a verification or drill summary).</summary>
     public JsonElement? Result { get; init; }
 
@@ -112,6 +115,7 @@ public sealed record OperationRecord
         status = Status,
         phase = Phase,
         bytes = Bytes,
+        tables = Tables,
         createdBy = CreatedBy,
         createdAt = CreatedAt,
         updatedAt = UpdatedAt,
@@ -126,6 +130,14 @@ public sealed record OperationRecord
         errorKind = ErrorKind,
         error = Error,
     };
+}
+
+/// <summary>A parallel restore's tables: <paramref name="Loaded"/> of <paramref name="Total"/> have their rows in.</summary>
+public sealed record TableCount(int Loaded, int Total)
+{
+    /// <summary>The count a progress report carries, or null when it counts none.</summary>
+    public static TableCount? Of(Backups.WorkProgress progress) =>
+        progress is { Tables: > 0 } p ? new TableCount(p.TablesLoaded, p.Tables) : null;
 }
 
 /// <summary>The kinds of operation.</summary>

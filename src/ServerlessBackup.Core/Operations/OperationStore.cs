@@ -140,6 +140,9 @@ public sealed class OperationStore
 /// <param name="At">When this was published.</param>
 public sealed record OperationProgress(string Phase, long? Bytes, DateTimeOffset At)
 {
+    /// <summary>A parallel restore's tables loaded so far, of how many (null: not counted).</summary>
+    public TableCount? Tables { get; init; }
+
     /// <summary>The phase name an engine progress report maps to.</summary>
     public static string PhaseOf(Backups.WorkProgress progress)
     {

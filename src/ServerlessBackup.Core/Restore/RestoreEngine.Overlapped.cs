@@ -31,7 +31,7 @@ public sealed partial class RestoreEngine
     /// one pg_restore: errors of every process counted together. An archive this does not
     /// understand is restored as before, from the whole landed copy.
     /// </summary>
-    private async Task<RunOutcome> RunOverlappedAsync(RunPlan plan, List<string> common, ArchivePlaintext archive, Stream joined, string local, Action<WorkPhase, long> report, CancellationToken cancellationToken)
+    private async Task<RunOutcome> RunOverlappedAsync(RunPlan plan, List<string> common, ArchivePlaintext archive, Stream joined, string local, Action<WorkProgress> report, CancellationToken cancellationToken)
     {
         var restoreClock = Stopwatch.StartNew();
         var messages = new PgRestoreMessages(plan.Tolerated);
@@ -108,6 +108,33 @@ public sealed partial class RestoreEngine
         var blocks = Channel.CreateUnbounded<(int DumpId, long Start)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var watch = new LandingWatch();
         var loaded = new HashSet<int>();
+        var tables = 0;
+
+        // Tables whose rows are in, of those with rows: the landing is done long before the loading is.
+        void Report()
+        {
+            int done;
+            lock (loaded)
+            {
+                done = loaded.Count;
+            }
+
+            report(new WorkProgress(WorkPhase.Restoring, archive.StoredBytesRead, archive.PlainBytesRead, TimeSpan.Zero) { TablesLoaded = done, Tables = Volatile.Read(ref tables) });
+        }
+
+        // Awaits work that reports nothing of its own, reporting each second meanwhile.
+        async Task TickingAsync(Task work)
+        {
+            while (!stop.IsCancellationRequested && await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(1), stop.Token)).ConfigureAwait(false) != work)
+            {
+                if (!stop.IsCancellationRequested)
+                {
+                    Report();
+                }
+            }
+
+            await work.ConfigureAwait(false);
+        }
 
         // Loads the data of each block from its start, on up to Jobs processes, once the schema is in.
         async Task LoadAsync()
@@ -154,6 +181,8 @@ public sealed partial class RestoreEngine
                 {
                     loaded.Add(dumpId);
                 }
+
+                Report();
             }
         }
 
@@ -164,9 +193,13 @@ public sealed partial class RestoreEngine
                 written =>
                 {
                     watch.Landed(written);
-                    report(WorkPhase.Restoring, archive.PlainBytesRead);
+                    Report();
                 },
-                (_, tocEnd) => tocIn.TrySetResult(tocEnd),
+                (all, tocEnd) =>
+                {
+                    Volatile.Write(ref tables, all.Count(e => e.HasData));
+                    tocIn.TrySetResult(tocEnd);
+                },
                 (dumpId, start) => blocks.Writer.TryWrite((dumpId, start)),
                 watch.Ended,
                 stop.Token).ConfigureAwait(false);
@@ -184,14 +217,14 @@ public sealed partial class RestoreEngine
             }
             else
             {
-                await loading.ConfigureAwait(false);
+                await TickingAsync(loading).ConfigureAwait(false);
                 logger.LogInformation("Loaded the data of {Count} tables of {Database} as their parts of the archive landed{Lost}", loaded.Count, plan.Database,
                     loaded.Count < toc.Count(e => e.HasData) ? " (the part sbk could not follow is restored after)" : string.Empty);
 
                 // What had no block of its own (sequence values) or was not followed, and the post-data section: one
                 // pg_restore, in parallel, which orders them (an index after its table's rows) and tells the sections apart.
                 var rest = toc.Select(e => e.DumpId).Where(id => !loaded.Contains(id)).ToList();
-                await RunOneAsync(["--section=data", "--section=post-data", ListFile("rest.list", rest), "--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+                await TickingAsync(RunOneAsync(["--section=data", "--section=post-data", ListFile("rest.list", rest), "--jobs=" + plan.Jobs.ToString(CultureInfo.InvariantCulture)])).ConfigureAwait(false);
             }
 
             return new RunOutcome(exitCode, messages, archive.PlainBytesRead, archive.DownloadTime, archive.DecryptTime, restoreClock.Elapsed);

@@ -104,7 +104,8 @@ public sealed partial class RestoreEngine
 
             if (CanOverlap(plan))
             {
-                return await LandingAsync(temp!, plan, () => RunOverlappedAsync(plan, arguments, archive, joined, Path.Combine(temp!, "archive.dump"), Report, cancellationToken)).ConfigureAwait(false);
+                void ReportTables(WorkProgress p) => progress?.Report(p with { Elapsed = clock.Elapsed });
+                return await LandingAsync(temp!, plan, () => RunOverlappedAsync(plan, arguments, archive, joined, Path.Combine(temp!, "archive.dump"), ReportTables, cancellationToken)).ConfigureAwait(false);
             }
 
             if (lands)
