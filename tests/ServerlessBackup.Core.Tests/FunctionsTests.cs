@@ -281,9 +281,9 @@ public sealed class FunctionsTests
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         var report = done.ReadOutputAs<DrillReport>()!;
         var byName = report.Databases.ToDictionary(d => d.Database);
-        Assert.Equal(DrillOutcome.Passed, byName["orders"].Outcome);
+        Assert.True(byName["orders"].Outcome == DrillOutcome.Passed, $"orders: {byName["orders"].Outcome}: {string.Join(" | ", byName["orders"].Reasons)}");
         Assert.Equal(DrillOutcome.Failed, byName["ledger"].Outcome);
-        Assert.Contains(byName["ledger"].Reasons, r => r.Contains("no invoices over 900", StringComparison.Ordinal));
+        Assert.True(byName["ledger"].Reasons.Any(r => r.Contains("no invoices over 900", StringComparison.Ordinal)), "ledger: " + string.Join(" | ", byName["ledger"].Reasons));
         Assert.All(report.Databases, d => Assert.True(d.ScratchDropped && d.ScratchDatabase is not null));
         Assert.DoesNotContain(await app.Restores.ListScratchAsync(), s => s.SourceDatabase is "orders" or "ledger");
         var drills = app.Host.Services.GetRequiredService<DrillEngine>();

@@ -201,6 +201,41 @@ public sealed class RestoreTests
     }
 
     [Fact]
+    public async Task Listing_scratch_databases_while_another_instance_makes_and_drops_them_never_fails()
+    {
+        await using var s = await SetupAsync();
+        // What the listing sees of a database another session is dropping: its row, and no files (a null size).
+        using var churning = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+        async Task ChurnAsync()
+        {
+            await using var admin = new NpgsqlConnection(TestServers.AdminConnectionString());
+            await admin.OpenAsync();
+            var name = "sbk_scratch_churn_" + Guid.NewGuid().ToString("N")[..8];
+            while (!churning.IsCancellationRequested)
+            {
+                await using (var create = new NpgsqlCommand($"CREATE DATABASE {name} TEMPLATE template0", admin))
+                {
+                    await create.ExecuteNonQueryAsync();
+                }
+
+                await using var drop = new NpgsqlCommand($"DROP DATABASE {name}", admin);
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+
+        var churn = Task.WhenAll(ChurnAsync(), ChurnAsync());
+        var listings = 0;
+        while (!churn.IsCompleted)
+        {
+            Assert.DoesNotContain(await s.Restores.ListScratchAsync(), x => x.Name.StartsWith("sbk_scratch_churn_", StringComparison.Ordinal)); // no sbk marker: not sbk's
+            listings++;
+        }
+
+        await churn;
+        Assert.True(listings > 20, $"{listings} listings");
+    }
+
+    [Fact]
     public async Task Two_instances_restoring_the_same_backup_in_parallel_each_make_a_whole_copy_of_their_own()
     {
         await using var s = await SetupAsync();

@@ -170,7 +170,7 @@ internal sealed class ScratchServer
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (ScratchNames.Parse(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2)) is { } scratch)
+                if (ScratchNames.Parse(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), SizeOrZero(reader)) is { } scratch)
                 {
                     result.Add(scratch);
                 }
@@ -183,6 +183,12 @@ internal sealed class ScratchServer
             throw Translate(ex);
         }
     }
+
+    /// <summary>
+    /// The third column's pg_database_size, or 0 where it is null: the size of a database that another
+    /// session is dropping (its files gone, its row not yet) or making, which the listing still sees.
+    /// </summary>
+    internal static long SizeOrZero(NpgsqlDataReader reader) => reader.IsDBNull(2) ? 0 : reader.GetInt64(2);
 
     /// <summary>The scratch database named <paramref name="name"/>, or null if there is no such database made by sbk.</summary>
     public async Task<ScratchDatabase?> FindAsync(string name, CancellationToken cancellationToken) =>

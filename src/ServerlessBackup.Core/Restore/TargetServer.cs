@@ -283,7 +283,7 @@ internal sealed partial class TargetServer
             {
                 var name = reader.GetString(0);
                 var comment = reader.IsDBNull(1) ? null : reader.GetString(1);
-                if (SwapNames.ParsePrevious(name, comment, reader.GetInt64(2)) is { } p && p.Catalog == Catalog && p.Of == DatabaseName)
+                if (SwapNames.ParsePrevious(name, comment, ScratchServer.SizeOrZero(reader)) is { } p && p.Catalog == Catalog && p.Of == DatabaseName)
                 {
                     previous.Add(p);
                 }
