@@ -175,6 +175,26 @@ public sealed class ArchiveOffsetsTests
     }
 
     [Fact]
+    public void The_next_table_loaded_is_the_largest_that_has_started_to_land_whole_or_landing_and_the_first_of_equals()
+    {
+        var watch = new LandingWatch();
+        watch.Ended(1, 1_100);   // a small table, whole: 100 bytes from 1,000
+        watch.Ended(2, 1_300);   // another, 200 bytes
+        watch.Landed(5_000);     // the block of entry 3 started at 1,300 and is still landing: 3,700 so far
+        var arrived = new List<(int DumpId, long Start)> { (1, 1_000), (2, 1_100), (3, 1_300) };
+
+        Assert.Equal((3, 1_300L), RestoreEngine.TakeLargest(arrived, watch));
+        Assert.Equal((2, 1_100L), RestoreEngine.TakeLargest(arrived, watch));
+        Assert.Equal((1, 1_000L), RestoreEngine.TakeLargest(arrived, watch));
+        Assert.Empty(arrived);
+
+        watch.Ended(4, 1_500);
+        watch.Ended(5, 1_700);
+        var equals = new List<(int DumpId, long Start)> { (4, 1_300), (5, 1_500) };
+        Assert.Equal(4, RestoreEngine.TakeLargest(equals, watch).DumpId);
+    }
+
+    [Fact]
     public Task A_block_moved_into_a_pipe_as_it_lands_carries_the_head_then_its_block_waits_for_more_and_stops_for_a_reader_that_left() => WithLandingFileAsync(async path =>
     {
         // A 1 MiB "header and table of contents", 1 MiB of other blocks, then this block: 3 MiB landed of 4.

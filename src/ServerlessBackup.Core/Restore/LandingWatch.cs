@@ -26,6 +26,15 @@ internal sealed class LandingWatch
         }
     }
 
+    /// <summary>How large the block of <paramref name="dumpId"/>, which starts at <paramref name="start"/>, is known to be: all of it when whole, what has landed of it otherwise.</summary>
+    public long SizeSoFar(int dumpId, long start)
+    {
+        lock (ends)
+        {
+            return (ends.TryGetValue(dumpId, out var end) ? end : Math.Max(landed, start)) - start;
+        }
+    }
+
     /// <summary>Everything has landed: a block whose end was not found will not be whole.</summary>
     public void Done() => Change(() => done = true);
 

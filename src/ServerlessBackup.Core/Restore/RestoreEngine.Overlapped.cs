@@ -157,14 +157,33 @@ public sealed partial class RestoreEngine
             await plan.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
             await RunOneAsync(["--section=pre-data"]).ConfigureAwait(false);
             var loads = new List<Task>();
-            await foreach (var (dumpId, start) in blocks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            var arrived = new List<(int DumpId, long Start)>();
+            while (true)
             {
+                while (blocks.Reader.TryRead(out var block))
+                {
+                    arrived.Add(block);
+                }
+
+                if (arrived.Count == 0)
+                {
+                    if (!await blocks.Reader.WaitToReadAsync(stop.Token).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 if (loads.Count >= plan.Jobs)
                 {
                     var done = await Task.WhenAny(loads).ConfigureAwait(false);
                     loads.Remove(done);
                     await done.ConfigureAwait(false);
+                    continue;
                 }
+
+                var (dumpId, start) = TakeLargest(arrived, watch);
 
                 // A block still landing is read as it lands; one that is whole, from the landed copy (its offset is in).
                 loads.Add(LoadOneAsync(dumpId, watch.IsWhole(dumpId) ? null : new LandedBlock(local, tocEnd, dumpId, start, watch)));
@@ -249,5 +268,18 @@ public sealed partial class RestoreEngine
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Takes, of the blocks that have started to land, the largest known so far (a whole block's size,
+    /// or what has landed of the one landing), the first of equals: pg_restore -j also loads the largest
+    /// tables first, so that a large table coming last in the archive does not start after every small
+    /// one and end the restore alone.
+    /// </summary>
+    internal static (int DumpId, long Start) TakeLargest(List<(int DumpId, long Start)> arrived, LandingWatch watch)
+    {
+        var largest = arrived.MaxBy(b => watch.SizeSoFar(b.DumpId, b.Start));
+        arrived.Remove(largest);
+        return largest;
     }
 }
