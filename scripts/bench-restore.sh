@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark (prints figures; not a test): generates a database of at least SBK_BENCH_GB GiB of
 # table data (default 1) in SBK_BENCH_TABLES tables (default 4, so that parallel restores have work
-# to share), backs it up with pg_dump -Fc to a local file and with sbk to Azurite, then in one run
-# measures, alternated over SBK_BENCH_ROUNDS rounds (default 3; medians), pg_restore from the local
-# file (serial and -j 2; the baselines) against sbk restore from the file store and from Azurite
-# into a scratch database (streamed, and --jobs 2), then the time each verification level adds
-# (archive, restore, census, assertions; one run each).
+# to share; SBK_BENCH_LAYOUT=skewed makes the last one hold 60% of the data), backs it up with
+# pg_dump -Fc to a local file and with sbk to Azurite, then in one run measures, alternated over
+# SBK_BENCH_ROUNDS rounds (default 3; medians), pg_restore from the local file (serial and -j 2;
+# the baselines) against sbk restore from the file store and from Azurite into a scratch database
+# (streamed, and --jobs 2), then the time each verification level adds (archive, restore, census,
+# assertions; one run each).
 set -euo pipefail
 source "$(dirname "$0")/lib/servers.sh"
 source "$(dirname "$0")/lib/bench.sh"

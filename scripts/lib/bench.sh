@@ -20,13 +20,19 @@ bench_start() {
 bench_psql() { PGPASSWORD=$PASSWORD PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
 
 # generate_bench_data DB GB [TABLES]: creates DB with at least GB GiB of table data, in TABLES
-# tables of equal size (default 1: "events"; more: events, events_2, …); sets DATA to a description.
+# tables (default 1: "events"; more: events, events_2, …); sets DATA to a description. The tables
+# are of equal size, or with SBK_BENCH_LAYOUT=skewed the last one (last in the archive too) holds
+# 60% of the data and the others share the rest, the shape where the order tables load in matters.
 generate_bench_data() {
-  local db=$1 gb=$2 tables=${3:-1} target start=0 size t name
+  local db=$1 gb=$2 tables=${3:-1} target start=0 size t name total
   bench_psql -q -c "CREATE DATABASE $db" postgres
-  log "generating at least $gb GiB of table data in $tables table(s)"
-  target=$((gb * 1024 * 1024 * 1024 / tables))
+  log "generating at least $gb GiB of table data in $tables table(s) (${SBK_BENCH_LAYOUT:-equal})"
+  total=$((gb * 1024 * 1024 * 1024))
   for t in $(seq 1 "$tables"); do
+    target=$((total / tables))
+    if [ "${SBK_BENCH_LAYOUT:-equal}" = skewed ] && [ "$tables" -gt 1 ]; then
+      target=$((total * 4 / 10 / (tables - 1))); [ "$t" -eq "$tables" ] && target=$((total * 6 / 10))
+    fi
     name=events; [ "$t" -gt 1 ] && name=events_$t
     bench_psql -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE $name (id bigint, at timestamptz, kind text, payload jsonb, note text, amount numeric(12,2))"
     while :; do
