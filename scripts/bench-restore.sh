@@ -40,10 +40,13 @@ sbk --config sbk-file.json backup bench >/dev/null 2>&1
 # server checkpointed, so that no run pays for the writeback and checkpoints of the run before it.
 settle() { sync; bench_psql -q -c "CHECKPOINT" postgres; }
 # The runbook's restore: create the database, then pg_restore into it (sbk's time includes making its scratch database too).
+# The restored copy is dropped at once, as sbk's scratch copies are (sweep): left in place, autovacuum
+# would vacuum and analyze its freshly loaded tables a minute later, during the runs after it.
 restore_baseline() { # jobs
   bench_psql -q -c "DROP DATABASE IF EXISTS baseline" postgres
   settle
   PGPASSWORD=$PASSWORD measure bash -c "createdb -h 127.0.0.1 -p $PORT -U postgres baseline && pg_restore --no-owner --no-privileges -j $1 -h 127.0.0.1 -p $PORT -U postgres -d baseline '$RUN/base.dump'"
+  bench_psql -q -c "DROP DATABASE baseline" postgres
 }
 sweep() { bench_psql -tAq -c "SELECT datname FROM pg_database WHERE datname LIKE 'sbk\_scratch\_%'" postgres | while read -r db; do bench_psql -q -c "DROP DATABASE \"$db\"" postgres; done; }
 
