@@ -86,6 +86,19 @@ public sealed class ServeApiTests : ApiSuite
         Assert.Equal(2, loading.GetProperty("tables").GetProperty("loaded").GetInt32());
         Assert.Equal(5, loading.GetProperty("tables").GetProperty("total").GetInt32());
         Assert.False(dumping.TryGetProperty("tables", out _));
+
+        // Someone who can write the storage account edits the count: the record no longer verifies, and is not shown.
+        var key = $"_operations/{restore.Id}.json";
+        string text;
+        await using (var stored = await s.Store.OpenReadAsync(key))
+        {
+            text = await new StreamReader(stored).ReadToEndAsync();
+        }
+
+        Assert.Contains("\"loaded\":2", text, StringComparison.Ordinal);
+        await s.Store.PutAsync(key, System.Text.Encoding.UTF8.GetBytes(text.Replace("\"loaded\":2", "\"loaded\":5", StringComparison.Ordinal)), overwrite: true);
+        var (status, _, _) = await s.SendAsync(HttpMethod.Get, "/api/operations/" + restore.Id);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, status);
     }
 
     [Fact]
