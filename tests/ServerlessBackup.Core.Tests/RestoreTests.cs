@@ -141,6 +141,32 @@ public sealed class RestoreTests
         Assert.DoesNotContain("tables", Cli.Interaction.Describe("restore shop", new WorkProgress(WorkPhase.Restoring, 1, 2, TimeSpan.FromSeconds(3))), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_parallel_restore_stopped_by_CtrlC_while_its_tables_load_reports_nothing_after_it_stopped()
+    {
+        await using var s = await SetupAsync();
+        await s.Source.ExecuteAsync("CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 200000) g;");
+        var backup = await s.Backups.BackupAsync("shop");
+        using var cancel = new CancellationTokenSource();
+        var reports = 0;
+        var progress = new Callback(p =>
+        {
+            Interlocked.Increment(ref reports);
+            if (p.Tables > 0)
+            {
+                cancel.Cancel(); // once the tables are being counted, that is, loading
+            }
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            s.Restores.RestoreAsync(new RestoreRequest { Database = "shop", Backup = backup.BackupId, Jobs = 2 }, progress, cancel.Token));
+        var stopped = Volatile.Read(ref reports);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more than two of the once-a-second reports
+
+        Assert.Equal(stopped, Volatile.Read(ref reports));
+        Assert.DoesNotContain(await s.Restores.ListScratchAsync(), x => x.BackupId == backup.BackupId);
+    }
+
     /// <summary>Reports to <paramref name="action"/> once, when the restore first says it is restoring.</summary>
     private sealed class OnRestoring(Action action) : IProgress<WorkProgress>
     {
