@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using ServerlessBackup.Backups;
 using Spectre.Console;
 
@@ -13,12 +14,12 @@ namespace ServerlessBackup.Cli;
 /// </summary>
 internal sealed class Interaction
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    private static readonly JsonSerializerOptions Json = SbkJson.AddNamedEnums(new(JsonSerializerDefaults.Web)
     {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(CliJsonContext.Default, SbkJsonContext.Default),
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    });
 
     public Interaction(TextWriter? output = null, TextWriter? error = null, bool? interactive = null)
     {
@@ -45,7 +46,7 @@ internal sealed class Interaction
 
     private IAnsiConsole ErrorConsole { get; }
 
-    public void WriteJson<T>(T value) => Output.WriteLine(JsonSerializer.Serialize(value, Json));
+    public void WriteJson<T>(T value) => Output.WriteLine(JsonSerializer.Serialize(value, Json.Info<T>()));
 
     public void WriteLine(string text) => Output.WriteLine(text);
 

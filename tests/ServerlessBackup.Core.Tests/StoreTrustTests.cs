@@ -136,7 +136,7 @@ public sealed class StoreTrustTests
     {
         await using var s = await SetupAsync();
         var store = s.Store;
-        await Storage.SignedJson.WriteSignedJsonAsync(store, s.Catalog.Signer(), "_operations/a.json", new { status = "ok" }, overwrite: true, CancellationToken.None);
+        await Storage.SignedJson.WriteSignedJsonAsync(store, s.Catalog.Signer(), "_operations/a.json", new Dictionary<string, string> { ["status"] = "ok" }, overwrite: true, CancellationToken.None);
         var signed = (await s.Attacker.GetBlobClient("_operations/a.json").DownloadContentAsync()).Value.Content.ToString();
         await s.ForgeAsync("_operations/b.json", signed);
         await s.ForgeAsync("_operations/c.json", signed.Replace("ok", "no", StringComparison.Ordinal));

@@ -37,7 +37,7 @@ internal sealed class AuditCommand : SbkCommand
 
         if (parseResult.GetValue(json))
         {
-            Interaction.WriteJson(entries.Select(x => new { x.Entry.At, x.Entry.Host, x.Entry.Caller, x.Entry.Action, x.Entry.Target, x.Entry.Outcome, x.Entry.Detail, x.Entry.Count, authenticated = x.Trusted }));
+            Interaction.WriteJson(entries.Select(x => new CliJson.AuditLine(x.Entry.At, x.Entry.Host, x.Entry.Caller, x.Entry.Action, x.Entry.Target, x.Entry.Outcome, x.Entry.Detail, x.Entry.Count, x.Trusted)));
             return ExitCodes.Ok;
         }
 

@@ -24,19 +24,9 @@ internal sealed class BackupCommand : SbkCommand
             progress => context.Get<Backups.BackupEngine>().BackupAsync(name, parseResult.GetValue(label), progress, cancellationToken)).ConfigureAwait(false);
         if (parseResult.GetValue(json))
         {
-            Interaction.WriteJson(new
-            {
-                manifest.Database,
-                manifest.BackupId,
-                manifest.Label,
-                manifest.StartedAt,
-                manifest.CompletedAt,
-                manifest.SnapshotTime,
-                storedBytes = manifest.Archive.Length,
-                dumpBytes = manifest.Archive.DumpLength,
-                manifest.Archive.Sha256,
-                manifest.Warnings,
-            });
+            Interaction.WriteJson(new CliJson.BackupDone(
+                manifest.Database, manifest.BackupId, manifest.Label, manifest.StartedAt, manifest.CompletedAt, manifest.SnapshotTime,
+                manifest.Archive.Length, manifest.Archive.DumpLength, manifest.Archive.Sha256, manifest.Warnings));
         }
         else
         {

@@ -92,7 +92,7 @@ internal sealed partial class DrillCommand : SbkCommand
             var drills = await context.Get<Drills.DrillEngine>().ListAsync(cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                Interaction.WriteJson(drills.Select(d => new { d.DrillId, d.StartedAt, d.Passed, d.Databases }));
+                Interaction.WriteJson(drills.Select(d => new CliJson.DrillLine(d.DrillId, d.StartedAt, d.Passed, d.Databases)));
                 return ExitCodes.Ok;
             }
 

@@ -93,7 +93,7 @@ internal sealed class PreviousCommand : Command
             var (restored, aside) = await context.Get<RestoreEngine>().SwapBackAsync(target, parseResult.GetValue(name), cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                Interaction.WriteJson(new { restored, aside });
+                Interaction.WriteJson(new CliJson.SwapBack(restored, aside));
             }
             else
             {
@@ -156,7 +156,7 @@ internal sealed class PreviousCommand : Command
             WriteProblems(Interaction, problems);
             if (parseResult.GetValue(json))
             {
-                Interaction.WriteJson(new { dryRun = dry, databases = dropped, problems });
+                Interaction.WriteJson(new CliJson.PreviousSweep(dry, dropped, problems));
             }
             else if (dropped.Count == 0)
             {

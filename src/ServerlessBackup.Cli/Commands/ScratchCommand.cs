@@ -104,7 +104,7 @@ internal sealed class ScratchCommand : Command
             var swept = await context.Get<Restore.RestoreEngine>().SweepScratchAsync(dry, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                Interaction.WriteJson(new { dryRun = dry, databases = swept });
+                Interaction.WriteJson(new CliJson.ScratchSweep(dry, swept));
             }
             else if (swept.Count == 0)
             {

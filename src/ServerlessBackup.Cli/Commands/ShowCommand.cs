@@ -25,22 +25,9 @@ internal sealed class ShowCommand : SbkCommand
         var m = details.Manifest;
         if (parseResult.GetValue(json))
         {
-            Interaction.WriteJson(new
-            {
-                m.Database,
-                m.BackupId,
-                m.Label,
-                m.StartedAt,
-                m.CompletedAt,
-                m.SnapshotTime,
-                m.SnapshotShared,
-                m.Archive,
-                m.Source,
-                masterKey = new { name = m.Key.KekName, version = m.Key.KekVersion },
-                m.Warnings,
-                census = details.Private.Census,
-                dumpMessages = details.Private.DumpMessages,
-            });
+            Interaction.WriteJson(new CliJson.BackupShown(
+                m.Database, m.BackupId, m.Label, m.StartedAt, m.CompletedAt, m.SnapshotTime, m.SnapshotShared, m.Archive, m.Source,
+                new CliJson.MasterKey(m.Key.KekName, m.Key.KekVersion), m.Warnings, details.Private.Census, details.Private.DumpMessages));
             return ExitCodes.Ok;
         }
 

@@ -93,7 +93,7 @@ internal sealed class ApiAuthenticator(ApiOptions options, ISecretStore secrets,
 
         // Every instance sharing the store sees the mark; only the first to write it accepts the request.
         var mark = SlackSeenPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(signature)));
-        return await Storage.SignedJson.WriteSignedJsonAsync(store, signer, mark, new { at = now }, overwrite: false, cancellationToken).ConfigureAwait(false)
+        return await Storage.SignedJson.WriteSignedJsonAsync(store, signer, mark, new Seen(now), overwrite: false, cancellationToken).ConfigureAwait(false)
             ? null
             : "this exact request was already received (a replay)";
     }
@@ -123,4 +123,7 @@ internal sealed class ApiAuthenticator(ApiOptions options, ISecretStore secrets,
         (keys, keysLoadedAt) = (loaded, now);
         return loaded;
     }
+
+    /// <summary>The mark of a Slack request already received (its time).</summary>
+    internal sealed record Seen(DateTimeOffset At);
 }

@@ -6,19 +6,18 @@ namespace ServerlessBackup.Api;
 /// <summary>JSON answers and RFC 9457 problem details.</summary>
 internal static class ApiResults
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    public static readonly JsonSerializerOptions Json = new(SbkJson.Web(stringEnums: true))
     {
-        Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
     private static readonly Dictionary<string, string> NoHeaders = [];
 
-    public static ApiResponse Ok(object body, int status = 200, IReadOnlyDictionary<string, string>? headers = null) =>
-        new(status, JsonSerializer.SerializeToUtf8Bytes(body, Json), "application/json; charset=utf-8", headers ?? NoHeaders);
+    public static ApiResponse Ok<T>(T body, int status = 200, IReadOnlyDictionary<string, string>? headers = null) =>
+        new(status, JsonSerializer.SerializeToUtf8Bytes(body, Json.Info<T>()), "application/json; charset=utf-8", headers ?? NoHeaders);
 
     /// <summary>A problem: <c>type</c> is a stable URN naming the problem, <c>detail</c> a sentence saying what to change.</summary>
-    public static ApiResponse Problem(int status, string type, string title, string detail, IReadOnlyDictionary<string, string>? headers = null, object? extensions = null)
+    public static ApiResponse Problem(int status, string type, string title, string detail, IReadOnlyDictionary<string, string>? headers = null, IReadOnlyDictionary<string, string>? extensions = null)
     {
         var body = new Dictionary<string, object?>
         {
@@ -29,12 +28,12 @@ internal static class ApiResults
         };
         if (extensions is not null)
         {
-            foreach (var property in JsonSerializer.SerializeToElement(extensions, Json).EnumerateObject())
+            foreach (var (name, value) in extensions)
             {
-                body[property.Name] = property.Value;
+                body[name] = value;
             }
         }
 
-        return new ApiResponse(status, JsonSerializer.SerializeToUtf8Bytes(body, Json), "application/problem+json; charset=utf-8", headers ?? NoHeaders);
+        return new ApiResponse(status, JsonSerializer.SerializeToUtf8Bytes(body, Json.Info<Dictionary<string, object?>>()), "application/problem+json; charset=utf-8", headers ?? NoHeaders);
     }
 }

@@ -99,7 +99,7 @@ public sealed partial class SbkApi
             answer = ex.Message;
         }
 
-        return (ApiResults.Ok(new { response_type = "ephemeral", text = answer }), caller.Name, operationId);
+        return (ApiResults.Ok(new SlackReply("ephemeral", answer)), caller.Name, operationId);
     }
 
     private static async Task<(string Answer, string? OperationId)> SubmitFromSlackAsync(IOperationService operations, OperationRecord record, CancellationToken cancellationToken)

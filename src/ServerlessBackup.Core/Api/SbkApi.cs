@@ -31,7 +31,7 @@ namespace ServerlessBackup.Api;
 /// </summary>
 public sealed partial class SbkApi
 {
-    private static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
+    private static readonly JsonSerializerOptions Strict = new(SbkJson.Web())
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         AllowTrailingCommas = false,
@@ -113,14 +113,14 @@ public sealed partial class SbkApi
         static async Task<object> Wrap(Func<Task<T>> read) => await read().ConfigureAwait(false);
     }
 
-    private sealed record BackupBody
+    internal sealed record BackupBody
     {
         public required string Database { get; init; }
 
         public string? Label { get; init; }
     }
 
-    private sealed record RestoreBody
+    internal sealed record RestoreBody
     {
         public required string Database { get; init; }
 
@@ -132,7 +132,7 @@ public sealed partial class SbkApi
         public string? Confirm { get; init; }
     }
 
-    private sealed record VerificationBody
+    internal sealed record VerificationBody
     {
         public required string Database { get; init; }
 
@@ -141,7 +141,7 @@ public sealed partial class SbkApi
         public string Level { get; init; } = "assertions";
     }
 
-    private sealed record DrillBody
+    internal sealed record DrillBody
     {
         public IReadOnlyList<string>? Databases { get; init; }
 
@@ -444,14 +444,14 @@ public sealed partial class SbkApi
             await ForgetReservationAsync(reservationKey).ConfigureAwait(false);
             return (ApiResults.Problem(409, "already-running", "Another operation on this database is running",
                 $"A {submitted.Kind} of '{submitted.Database}' ({submitted.Id}) is {submitted.Status}; one backup or restore per database runs at a time. Poll it, then try again.",
-                extensions: new { operationId = submitted.Id, statusUrl = StatusUrl(submitted.Id) }), submitted.Id);
+                extensions: new Dictionary<string, string> { ["operationId"] = submitted.Id, ["statusUrl"] = StatusUrl(submitted.Id) }), submitted.Id);
         }
 
         return (Accepted(submitted), submitted.Id);
     }
 
     /// <summary>What an Idempotency-Key reserves: the operation it started, bound to the request body that started it.</summary>
-    private sealed record IdempotencyReservation(string OperationId, string BodySha256, DateTimeOffset At);
+    internal sealed record IdempotencyReservation(string OperationId, string BodySha256, DateTimeOffset At);
 
     /// <summary>
     /// Reserves an Idempotency-Key (signed, create-only, in the store, so every instance sees it).
@@ -590,8 +590,8 @@ public sealed partial class SbkApi
         {
             // The full report (tables, counts, checks) is sealed beside the backup; it is opened for this authenticated caller only.
             var report = await backups.ReadVerificationAsync(record.Database, result.GetProperty("backupId").GetString()!, level, cancellationToken).ConfigureAwait(false);
-            var view = JsonSerializer.SerializeToNode(record.View(StatusUrl(record.Id)), ApiResults.Json)!.AsObject();
-            view["report"] = JsonSerializer.SerializeToNode(report, ApiResults.Json);
+            var view = JsonSerializer.SerializeToNode(record.View(StatusUrl(record.Id)), ApiResults.Json.Info<OperationRecord.OperationView>())!.AsObject();
+            view["report"] = JsonSerializer.SerializeToNode(report, ApiResults.Json.Info<VerificationReport?>());
             return (ApiResults.Ok(view), null);
         }
 
@@ -607,7 +607,7 @@ public sealed partial class SbkApi
     private async Task<(ApiResponse, string?)> ListDrillsAsync(CancellationToken cancellationToken)
     {
         var list = await drills.ListAsync(cancellationToken).ConfigureAwait(false);
-        return (ApiResults.Ok(new { items = list.Take(50).Select(d => new { drillId = d.DrillId, startedAt = d.StartedAt, passed = d.Passed, databases = d.Databases, reportUrl = "/api/drills/" + d.DrillId }) }), null);
+        return (ApiResults.Ok(new DrillList(list.Take(50).Select(d => new DrillListItem(d.DrillId, d.StartedAt, d.Passed, d.Databases, "/api/drills/" + d.DrillId)))), null);
     }
 
     private async Task<(ApiResponse, string?)> DrillAsync(IOperationService operations, string id, string format, CancellationToken cancellationToken)
@@ -664,20 +664,10 @@ public sealed partial class SbkApi
         var all = (await SharedReadAsync("list:" + (database ?? "*"), () => backups.ListAsync(database, CancellationToken.None)).ConfigureAwait(false)).ToList();
         var start = before is null ? 0 : all.FindIndex(b => b.BackupId == before) + 1;
         var page = all.Skip(start).Take(limit).ToList();
-        var items = page.Select(b => new
-        {
-            database = b.Database,
-            backupId = b.BackupId,
-            startedAt = b.StartedAt,
-            snapshotTime = b.SnapshotTime,
-            label = b.Label,
-            storedBytes = b.ArchiveLength,
-            dumpBytes = b.DumpLength,
-            ageHours = Math.Round((now - b.StartedAt).TotalHours, 2),
-            verifiedLevel = b.Verified?.Level.ToString().ToLowerInvariant(),
-            verifiedAt = b.Verified?.VerifiedAt,
-        });
-        return (ApiResults.Ok(new { items, nextBefore = start + page.Count < all.Count ? page[^1].BackupId : null }), null);
+        var items = page.Select(b => new BackupPageItem(
+            b.Database, b.BackupId, b.StartedAt, b.SnapshotTime, b.Label, b.ArchiveLength, b.DumpLength, Math.Round((now - b.StartedAt).TotalHours, 2),
+            b.Verified?.Level.ToString().ToLowerInvariant(), b.Verified?.VerifiedAt));
+        return (ApiResults.Ok(new BackupPage(items, start + page.Count < all.Count ? page[^1].BackupId : null)), null);
     }
 
     private async Task<(ApiResponse, string?)> ShowAsync(string database, string backup, CancellationToken cancellationToken)
@@ -686,23 +676,10 @@ public sealed partial class SbkApi
         await RequireBackupAsync(database, backup, cancellationToken).ConfigureAwait(false);
         var details = await backups.ShowAsync(database, backup, cancellationToken).ConfigureAwait(false);
         var m = details.Manifest;
-        return (ApiResults.Ok(new
-        {
-            database = m.Database,
-            backupId = m.BackupId,
-            label = m.Label,
-            startedAt = m.StartedAt,
-            completedAt = m.CompletedAt,
-            snapshotTime = m.SnapshotTime,
-            snapshotShared = m.SnapshotShared,
-            storedBytes = m.Archive.Length,
-            dumpBytes = m.Archive.DumpLength,
-            sha256 = m.Archive.Sha256,
-            serverVersion = m.Source.ServerVersion,
-            pgDumpVersion = m.Source.PgDumpVersion,
-            census = new { mode = details.Private.Census.Mode, tables = details.Private.Census.Tables.Count, rows = details.Private.Census.TotalRows, sequences = details.Private.Census.Sequences.Count },
-            warnings = m.Warnings,
-        }), null);
+        var census = details.Private.Census;
+        return (ApiResults.Ok(new BackupView(
+            m.Database, m.BackupId, m.Label, m.StartedAt, m.CompletedAt, m.SnapshotTime, m.SnapshotShared, m.Archive.Length, m.Archive.DumpLength, m.Archive.Sha256,
+            m.Source.ServerVersion, m.Source.PgDumpVersion, new CensusView(census.Mode, census.Tables.Count, census.TotalRows, census.Sequences.Count), m.Warnings)), null);
     }
 
     private async Task<ApiResponse> HealthAsync(CancellationToken cancellationToken)
@@ -711,14 +688,14 @@ public sealed partial class SbkApi
         {
             var statuses = await SharedReadAsync("status", () => scheduler.GetStatusAsync(CancellationToken.None)).ConfigureAwait(false);
             var ok = statuses.Count(s => s.State == FreshnessState.Ok);
-            var body = new { status = ok == statuses.Count ? "ok" : "degraded", ok, late = statuses.Count(s => s.State == FreshnessState.Late), failing = statuses.Count(s => s.State == FreshnessState.Failing) };
+            var body = new Health(ok == statuses.Count ? "ok" : "degraded", ok, statuses.Count(s => s.State == FreshnessState.Late), statuses.Count(s => s.State == FreshnessState.Failing));
             return ApiResults.Ok(body, ok == statuses.Count ? 200 : 503);
         }
         catch (Exception ex) when (ex is SbkException or IOException or Azure.RequestFailedException)
         {
             // No detail that helps an attacker: the log has it.
             logger.LogWarning("Health check failed: {Message}", SecretRedactor.Redact(ex.Message));
-            return ApiResults.Ok(new { status = "unavailable" }, 503, new Dictionary<string, string> { ["Retry-After"] = "30" });
+            return ApiResults.Ok(new Unavailable("unavailable"), 503, new Dictionary<string, string> { ["Retry-After"] = "30" });
         }
     }
 
@@ -784,7 +761,45 @@ public sealed partial class SbkApi
             throw Bad("empty-body", "The request needs a JSON body.");
         }
 
-        return JsonSerializer.Deserialize<T>(request.Body.Span, Strict) ?? throw Bad("empty-body", "The request needs a JSON object, not null.");
+        var info = Strict.Info<T>();
+        try
+        {
+            return JsonSerializer.Deserialize(request.Body.Span, info) ?? throw Bad("empty-body", "The request needs a JSON object, not null.");
+        }
+        catch (JsonException ex) when (ex.Path is { } path && ConvertedTo().IsMatch(ex.Message) && ExpectedAt(info, path) is { } expected)
+        {
+            // The generated code names the object it was reading, not the field's type; the field's type is what the caller got wrong.
+            throw new JsonException($"The JSON value could not be converted to {expected}. Path: {path}", path, ex.LineNumber, ex.BytePositionInLine, ex);
+        }
+    }
+
+    /// <summary>The .NET type of the field at a JSON path such as <c>$.databases[0].name</c>, from the generated contract; null when the path leaves it.</summary>
+    private static Type? ExpectedAt(System.Text.Json.Serialization.Metadata.JsonTypeInfo root, string path)
+    {
+        var info = root;
+        Type? type = null;
+        foreach (var segment in path.TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (type is not null)
+            {
+                info = Strict.GetTypeInfo(type);
+            }
+
+            var bracket = segment.IndexOf('[', StringComparison.Ordinal);
+            var name = bracket < 0 ? segment : segment[..bracket];
+            type = info.Properties.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.PropertyType;
+            for (var i = bracket; type is not null && i >= 0; i = segment.IndexOf('[', i + 1))
+            {
+                type = Strict.GetTypeInfo(type).ElementType;
+            }
+
+            if (type is null)
+            {
+                return null;
+            }
+        }
+
+        return type;
     }
 
     private static bool IsJson(ApiRequest request) =>

@@ -21,8 +21,8 @@ public sealed partial class BackupEngine
         var (_, key) = await OpenVerifiedAsync(report.Database, report.BackupId, cancellationToken).ConfigureAwait(false);
         using var _ = key;
         var clear = new StoredVerification(1, report.Database, report.BackupId, report.Level, report.Passed, report.StartedAt, null);
-        var seal = Sealer.Seal(JsonSerializer.SerializeToUtf8Bytes(report, ManifestCodec.CanonicalJson), key, BackupKey.VerificationRole, AssociatedData(clear));
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(clear with { Sealed = seal }, ManifestCodec.StoredJson);
+        var seal = Sealer.Seal(JsonSerializer.SerializeToUtf8Bytes(report, ManifestCodec.CanonicalJson.Info<VerificationReport>()), key, BackupKey.VerificationRole, AssociatedData(clear));
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(clear with { Sealed = seal }, ManifestCodec.StoredJson.Info<StoredVerification>());
         var objectKey = BackupLayout.Verification(report.Database, report.BackupId, report.Level.ToString());
         var metadata = new Dictionary<string, string>
         {
@@ -52,14 +52,14 @@ public sealed partial class BackupEngine
         await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
         try
         {
-            var stored = JsonSerializer.Deserialize<StoredVerification>(buffer.ToArray(), ManifestCodec.CanonicalJson) ?? throw new FormatException();
+            var stored = JsonSerializer.Deserialize(buffer.ToArray(), ManifestCodec.CanonicalJson.Info<StoredVerification>()) ?? throw new FormatException();
             if (stored.Sealed is null || stored.BackupId != details.Manifest.BackupId || stored.Database != database)
             {
                 throw new FormatException();
             }
 
             var plain = Sealer.Unseal(stored.Sealed, key, BackupKey.VerificationRole, AssociatedData(stored with { Sealed = null }));
-            return JsonSerializer.Deserialize<VerificationReport>(plain, ManifestCodec.CanonicalJson);
+            return JsonSerializer.Deserialize(plain, ManifestCodec.CanonicalJson.Info<VerificationReport>());
         }
         catch (Exception ex) when (ex is JsonException or FormatException or AuthenticationTagMismatchException)
         {
@@ -92,7 +92,7 @@ public sealed partial class BackupEngine
             await using var stream = await store.OpenReadAsync(item.Key, cancellationToken).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            var stored = JsonSerializer.Deserialize<StoredVerification>(buffer.ToArray(), ManifestCodec.CanonicalJson);
+            var stored = JsonSerializer.Deserialize(buffer.ToArray(), ManifestCodec.CanonicalJson.Info<StoredVerification>());
             if (stored?.Sealed is null || stored.BackupId != details.Manifest.BackupId || stored.Database != database
                 || item.Key != BackupLayout.Verification(database, backupId, stored.Level.ToString()))
             {
@@ -108,7 +108,7 @@ public sealed partial class BackupEngine
         }
     }
 
-    private static byte[] AssociatedData(StoredVerification clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, ManifestCodec.CanonicalJson));
+    private static byte[] AssociatedData(StoredVerification clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, ManifestCodec.CanonicalJson.Info<StoredVerification>()));
 
-    private sealed record StoredVerification(int FormatVersion, string Database, string BackupId, VerificationLevel Level, bool Passed, DateTimeOffset VerifiedAt, SealedPart? Sealed);
+    internal sealed record StoredVerification(int FormatVersion, string Database, string BackupId, VerificationLevel Level, bool Passed, DateTimeOffset VerifiedAt, SealedPart? Sealed);
 }

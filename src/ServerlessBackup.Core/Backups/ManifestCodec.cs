@@ -13,9 +13,8 @@ namespace ServerlessBackup.Backups;
 /// </summary>
 public static class ManifestCodec
 {
-    private static readonly JsonSerializerOptions Canonical = new(JsonSerializerDefaults.Web)
+    private static readonly JsonSerializerOptions Canonical = new(SbkJson.Web(stringEnums: true))
     {
-        Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
@@ -27,9 +26,9 @@ public static class ManifestCodec
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(key);
         var clear = manifest with { Sealed = null };
-        var seal = Sealer.Seal(JsonSerializer.SerializeToUtf8Bytes(secret, Canonical), key, BackupKey.ManifestRole, AssociatedData(clear));
+        var seal = Sealer.Seal(JsonSerializer.SerializeToUtf8Bytes(secret, Canonical.Info<ManifestPrivate>()), key, BackupKey.ManifestRole, AssociatedData(clear));
         var sealedManifest = clear with { Sealed = seal };
-        return JsonSerializer.SerializeToUtf8Bytes(sealedManifest, Stored);
+        return JsonSerializer.SerializeToUtf8Bytes(sealedManifest, Stored.Info<Manifest>());
     }
 
     /// <summary>Parses a manifest's clear part without checking it (listing). Returns null if it is not a manifest.</summary>
@@ -37,7 +36,7 @@ public static class ManifestCodec
     {
         try
         {
-            return JsonSerializer.Deserialize<Manifest>(json, Canonical);
+            return JsonSerializer.Deserialize(json, Canonical.Info<Manifest>());
         }
         catch (JsonException)
         {
@@ -66,7 +65,7 @@ public static class ManifestCodec
         try
         {
             var plain = Sealer.Unseal(manifest.Sealed, key, BackupKey.ManifestRole, AssociatedData(manifest with { Sealed = null }));
-            return JsonSerializer.Deserialize<ManifestPrivate>(plain, Canonical) ?? throw new FormatException();
+            return JsonSerializer.Deserialize(plain, Canonical.Info<ManifestPrivate>()) ?? throw new FormatException();
         }
         catch (Exception ex) when (ex is AuthenticationTagMismatchException or FormatException or JsonException)
         {
@@ -81,5 +80,5 @@ public static class ManifestCodec
     /// <summary>The options records are stored with (indented).</summary>
     internal static JsonSerializerOptions StoredJson => Stored;
 
-    private static byte[] AssociatedData(Manifest clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, Canonical));
+    private static byte[] AssociatedData(Manifest clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear, Canonical.Info<Manifest>()));
 }

@@ -8,7 +8,20 @@ namespace ServerlessBackup.Diagnostics;
 internal static class ValueKind
 {
     /// <summary>The kind of value <paramref name="typeName"/> (as <see cref="Type.ToString"/> writes it) takes, or null when the type is not known here.</summary>
-    public static string? Of(string typeName) => Type.GetType(typeName) is { } type ? Of(type) : null;
+    public static string? Of(string typeName)
+    {
+        // "System.Nullable`1[System.Int32]" takes what System.Int32 takes.
+        const string NullableOf = "System.Nullable`1[";
+        var name = typeName.StartsWith(NullableOf, StringComparison.Ordinal) && typeName.EndsWith(']') ? typeName[NullableOf.Length..^1] : typeName;
+        return Known.TryGetValue(name, out var type) ? Of(type) : null;
+    }
+
+    /// <summary>The types a configuration value or a request field can have, by the name a parser gives (no lookup by name at run time: sbk runs without reflection).</summary>
+    private static readonly Dictionary<string, Type> Known = new Type[]
+    {
+        typeof(bool), typeof(int), typeof(long), typeof(short), typeof(byte), typeof(double), typeof(decimal), typeof(float), typeof(TimeSpan), typeof(DateTime), typeof(DateTimeOffset),
+        typeof(string), typeof(Uri), typeof(string[]), typeof(List<string>), typeof(IReadOnlyList<string>), typeof(Dictionary<string, string>),
+    }.Concat(SbkJson.NamedEnums).ToDictionary(t => t.ToString(), StringComparer.Ordinal);
 
     /// <summary>The kind of value <paramref name="type"/> takes.</summary>
     public static string Of(Type type)

@@ -100,9 +100,9 @@ public sealed class DrillEngine
     {
         ArgumentNullException.ThrowIfNull(report);
         var clear = new StoredDrill(1, report.DrillId, report.StartedAt, report.Passed, report.Databases.Count, null, null);
-        var sealedReport = await sealer.SealAsync(report.DrillId, DrillReportRole, JsonSerializer.SerializeToUtf8Bytes(report, InProcessWorkflowRuntime.Json), AssociatedData(clear), cancellationToken).ConfigureAwait(false);
+        var sealedReport = await sealer.SealAsync(report.DrillId, DrillReportRole, JsonSerializer.SerializeToUtf8Bytes(report, InProcessWorkflowRuntime.Json.Info<DrillReport>()), AssociatedData(clear), cancellationToken).ConfigureAwait(false);
         var storeKey = $"{Prefix}{report.DrillId}/report.json";
-        await store.PutAsync(storeKey, JsonSerializer.SerializeToUtf8Bytes(clear with { Key = sealedReport.Key, Sealed = sealedReport.Seal }, Indented), overwrite: true, new Dictionary<string, string>
+        await store.PutAsync(storeKey, JsonSerializer.SerializeToUtf8Bytes(clear with { Key = sealedReport.Key, Sealed = sealedReport.Seal }, Indented.Info<StoredDrill>()), overwrite: true, new Dictionary<string, string>
         {
             ["drillid"] = report.DrillId,
             ["startedat"] = report.StartedAt.ToString("O", CultureInfo.InvariantCulture),
@@ -114,9 +114,9 @@ public sealed class DrillEngine
 
     private const string DrillReportRole = "drill-report";
 
-    private static byte[] AssociatedData(StoredDrill clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear with { Key = null, Sealed = null }, InProcessWorkflowRuntime.Json));
+    private static byte[] AssociatedData(StoredDrill clear) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(clear with { Key = null, Sealed = null }, InProcessWorkflowRuntime.Json.Info<StoredDrill>()));
 
-    private sealed record StoredDrill(int FormatVersion, string DrillId, DateTimeOffset StartedAt, int Passed, int Databases, StoredKey? Key, SealedPart? Sealed);
+    internal sealed record StoredDrill(int FormatVersion, string DrillId, DateTimeOffset StartedAt, int Passed, int Databases, StoredKey? Key, SealedPart? Sealed);
 
     /// <summary>Stored drills, newest first: id, start, databases passed of all.</summary>
     public async Task<IReadOnlyList<(string DrillId, DateTimeOffset StartedAt, int Passed, int Databases)>> ListAsync(CancellationToken cancellationToken = default)
@@ -149,7 +149,7 @@ public sealed class DrillEngine
         {
             "md" => DrillReportRenderer.Markdown(report),
             "html" => DrillReportRenderer.Html(report),
-            _ => JsonSerializer.Serialize(report, Indented),
+            _ => JsonSerializer.Serialize(report, Indented.Info<DrillReport>()),
         };
     }
 
@@ -164,14 +164,14 @@ public sealed class DrillEngine
 
         var what = $"The report of drill {drillId}";
         await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-        var stored = await JsonSerializer.DeserializeAsync<StoredDrill>(stream, InProcessWorkflowRuntime.Json, cancellationToken).ConfigureAwait(false);
+        var stored = await JsonSerializer.DeserializeAsync(stream, InProcessWorkflowRuntime.Json.Info<StoredDrill>(), cancellationToken).ConfigureAwait(false);
         if (stored is not { Key: { } wrapped, Sealed: { } seal } || stored.DrillId != drillId)
         {
             throw new IntegrityException($"{what} is not a sealed drill report for that drill: it was altered or moved.");
         }
 
         var plain = await sealer.OpenAsync(drillId, DrillReportRole, new SealedObject(wrapped, seal), AssociatedData(stored), what, cancellationToken).ConfigureAwait(false);
-        return JsonSerializer.Deserialize<DrillReport>(plain, InProcessWorkflowRuntime.Json)!;
+        return JsonSerializer.Deserialize(plain, InProcessWorkflowRuntime.Json.Info<DrillReport>())!;
     }
 
     internal async Task<List<DrillTrendPoint>> LoadTrendAsync(DrillHistoryInput input, CancellationToken cancellationToken)

@@ -66,40 +66,43 @@ public static partial class SbkConfiguration
 
             // The binder drops an element of a list or dictionary it cannot convert (a database with
             // "RestoreJobs": "two" would vanish from the catalog); each one is bound alone to say why.
-            BindElements(configuration, typeof(SbkOptions));
+            BindElements(configuration);
         }
         catch (InvalidOperationException ex)
         {
             // The binder names the key and the value it could not convert; values here are not secrets (config names secrets).
-            throw new SbkException(SbkErrorKind.Configuration, $"The configuration in {source} has a value sbk cannot use: {DescribeConversion(ex.Message)}");
+            throw new SbkException(SbkErrorKind.Configuration, $"The configuration in {source} has a value sbk cannot use: {DescribeConversion(ex.Message, configuration)}");
         }
 
         CatalogValidator.Validate(options, source);
         return options;
     }
 
-    /// <summary>Binds every element of every list and dictionary under <paramref name="section"/> on its own: one that does not convert throws the binder's error.</summary>
-    private static void BindElements(IConfiguration section, Type type)
+    /// <summary>Binds every element of every list and dictionary of the catalog on its own: one that does not convert throws the binder's error.</summary>
+    private static void BindElements(IConfiguration root)
     {
-        foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Where(p => p.CanWrite))
+        foreach (var database in root.GetSection(nameof(SbkOptions.Databases)).GetChildren())
         {
-            var child = section.GetSection(property.Name);
-            var propertyType = property.PropertyType;
-            if (ElementOf(propertyType) is { } element)
+            database.Get<DatabaseOptions>();
+            foreach (var assertion in database.GetSection(nameof(DatabaseOptions.Assertions)).GetChildren())
             {
-                foreach (var item in child.GetChildren())
-                {
-                    item.Get(element);
-                    if (element.IsClass && element != typeof(string))
-                    {
-                        BindElements(item, element);
-                    }
-                }
+                assertion.Get<AssertionOptions>();
             }
-            else if (propertyType.IsClass && propertyType != typeof(string) && propertyType != typeof(Uri) && child.GetChildren().Any())
+
+            foreach (var label in database.GetSection($"{nameof(DatabaseOptions.Retention)}:{nameof(RetentionOptions.Labels)}").GetChildren())
             {
-                BindElements(child, propertyType);
+                label.Get<LabelRetention>();
             }
+        }
+
+        foreach (var key in root.GetSection($"{nameof(SbkOptions.Api)}:{nameof(ApiOptions.Keys)}").GetChildren())
+        {
+            key.Get<ApiKeyOptions>();
+        }
+
+        foreach (var target in root.GetSection($"{nameof(SbkOptions.Notifications)}:{nameof(NotificationOptions.Targets)}").GetChildren())
+        {
+            target.Get<NotificationTargetOptions>();
         }
     }
 
@@ -108,20 +111,48 @@ public static partial class SbkConfiguration
     /// 'ServerlessBackup.Catalog.StoreKind'" as what to write instead: "Store:Kind is 'S3'; it takes
     /// FileSystem or AzureBlob". Anything else is passed as it came.
     /// </summary>
-    internal static string DescribeConversion(string message)
+    internal static string DescribeConversion(string message, IConfiguration? configuration = null)
     {
         if (FailedConversion().Match(message) is not { Success: true } failed)
         {
             return message;
         }
 
-        var (value, key, typeName) = (failed.Groups[1].Value, failed.Groups[2].Value, failed.Groups[3].Value);
+        // The generated binder leaves the value out of its message; the configuration still has it.
+        var (key, typeName) = (failed.Groups[2].Value, failed.Groups[3].Value);
+        var value = failed.Groups[1].Success ? failed.Groups[1].Value : configuration?[key] ?? string.Empty;
         var shown = value.Length > 60 ? value[..60] + "…" : value;
         return Diagnostics.ValueKind.Of(typeName) is { } wanted ? $"{key} is '{shown}'; it takes {wanted}." : message;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value '(.*)' at '([^']*)' to type '([^']*)'", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value (?:'(.*)' )?at '([^']*)' to type '([^']*)'", System.Text.RegularExpressions.RegexOptions.Singleline)]
     private static partial System.Text.RegularExpressions.Regex FailedConversion();
+
+    /// <summary>
+    /// The settings of each class of the catalog's options, read once from their types named here
+    /// (so that the compiler keeps them: sbk is published without run-time reflection over types it
+    /// does not name). A test checks that every class reachable from <see cref="SbkOptions"/> is here.
+    /// </summary>
+    internal static readonly Dictionary<Type, System.Reflection.PropertyInfo[]> CatalogProperties = new()
+    {
+        [typeof(SbkOptions)] = PropertiesOf(typeof(SbkOptions)),
+        [typeof(StoreOptions)] = PropertiesOf(typeof(StoreOptions)),
+        [typeof(SecretStoreOptions)] = PropertiesOf(typeof(SecretStoreOptions)),
+        [typeof(DumpOptions)] = PropertiesOf(typeof(DumpOptions)),
+        [typeof(ScratchOptions)] = PropertiesOf(typeof(ScratchOptions)),
+        [typeof(ApiOptions)] = PropertiesOf(typeof(ApiOptions)),
+        [typeof(ApiKeyOptions)] = PropertiesOf(typeof(ApiKeyOptions)),
+        [typeof(NotificationOptions)] = PropertiesOf(typeof(NotificationOptions)),
+        [typeof(NotificationTargetOptions)] = PropertiesOf(typeof(NotificationTargetOptions)),
+        [typeof(DatabaseOptions)] = PropertiesOf(typeof(DatabaseOptions)),
+        [typeof(ObjectivesOptions)] = PropertiesOf(typeof(ObjectivesOptions)),
+        [typeof(RetentionOptions)] = PropertiesOf(typeof(RetentionOptions)),
+        [typeof(LabelRetention)] = PropertiesOf(typeof(LabelRetention)),
+        [typeof(AssertionOptions)] = PropertiesOf(typeof(AssertionOptions)),
+    };
+
+    private static System.Reflection.PropertyInfo[] PropertiesOf([System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicProperties)] Type type) =>
+        type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance);
 
     /// <summary>The element type of a dictionary (its values) or a list in the catalog's options; null for anything else.</summary>
     private static Type? ElementOf(Type type) =>
@@ -144,7 +175,7 @@ public static partial class SbkConfiguration
             }
             else
             {
-                childType = type.GetProperty(child.Key, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is { CanWrite: true } property ? property.PropertyType : null;
+                childType = CatalogProperties.GetValueOrDefault(type)?.FirstOrDefault(p => p.CanWrite && p.Name.Equals(child.Key, StringComparison.OrdinalIgnoreCase))?.PropertyType;
             }
 
             if (childType is null)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ namespace ServerlessBackup.Notify;
 public sealed class Notifier
 {
     // Webhook bodies are read by chat services, not embedded in HTML: keep quotes and non-ASCII readable.
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Json = new(SbkJson.Web()) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly NotificationOptions options;
     private readonly ISecretStore secrets;
     private readonly HttpClient http;
@@ -57,7 +58,7 @@ public sealed class Notifier
         try
         {
             var url = await secrets.GetSecretAsync(target.UrlSecret!, null, cancellationToken).ConfigureAwait(false);
-            using var response = await http.PostAsJsonAsync(new Uri(url.Reveal()), Payload(target.Kind, notification), Json, cancellationToken).ConfigureAwait(false);
+            using var response = await http.PostAsJsonAsync(new Uri(url.Reveal()), Payload(target.Kind, notification), Json.Info<JsonObject>(), cancellationToken).ConfigureAwait(false);
             if (response.IsSuccessStatusCode)
             {
                 return true;
@@ -76,36 +77,34 @@ public sealed class Notifier
     }
 
     /// <summary>The body each kind of target expects.</summary>
-    internal static object Payload(NotificationKind kind, Notification n)
+    internal static JsonObject Payload(NotificationKind kind, Notification n)
     {
         var next = n.NextCommand is null ? string.Empty : $"\nNext: `{n.NextCommand}`";
         return kind switch
         {
-            NotificationKind.Slack => new { text = $"*{n.Title}*\n{n.Text}{next}" },
-            NotificationKind.Teams => new
+            NotificationKind.Slack => new JsonObject { ["text"] = $"*{n.Title}*\n{n.Text}{next}" },
+            NotificationKind.Teams => new JsonObject
             {
-                type = "message",
-                attachments = new[]
+                ["type"] = "message",
+                ["attachments"] = new JsonArray(new JsonObject
                 {
-                    new
+                    ["contentType"] = "application/vnd.microsoft.card.adaptive",
+                    ["content"] = new JsonObject
                     {
-                        contentType = "application/vnd.microsoft.card.adaptive",
-                        content = new Dictionary<string, object>
-                        {
-                            ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
-                            ["type"] = "AdaptiveCard",
-                            ["version"] = "1.4",
-                            ["body"] = new object[]
-                            {
-                                new { type = "TextBlock", text = n.Title, weight = "Bolder", size = "Medium", wrap = true },
-                                new { type = "TextBlock", text = n.Text, wrap = true },
-                                new { type = "TextBlock", text = n.NextCommand is null ? " " : "Next: " + n.NextCommand, wrap = true, fontType = "Monospace" },
-                            },
-                        },
+                        ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
+                        ["type"] = "AdaptiveCard",
+                        ["version"] = "1.4",
+                        ["body"] = new JsonArray(
+                            new JsonObject { ["type"] = "TextBlock", ["text"] = n.Title, ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true },
+                            new JsonObject { ["type"] = "TextBlock", ["text"] = n.Text, ["wrap"] = true },
+                            new JsonObject { ["type"] = "TextBlock", ["text"] = n.NextCommand is null ? " " : "Next: " + n.NextCommand, ["wrap"] = true, ["fontType"] = "Monospace" }),
                     },
-                },
+                }),
             },
-            _ => new { schemaVersion = 1, @event = n.Event, database = n.Database, title = n.Title, text = n.Text, nextCommand = n.NextCommand, at = n.At },
+            _ => new JsonObject
+            {
+                ["schemaVersion"] = 1, ["event"] = n.Event, ["database"] = n.Database, ["title"] = n.Title, ["text"] = n.Text, ["nextCommand"] = n.NextCommand, ["at"] = n.At,
+            },
         };
     }
 }

@@ -110,7 +110,7 @@ internal sealed class DatabaseSlots(IObjectStore store, Crypto.StateSigner signe
         }
     }
 
-    private sealed record Slot(string Holder);
+    internal sealed record Slot(string Holder);
 
     private static string Key(string database, long generation) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{database}/{generation:D12}");
 }

@@ -78,7 +78,7 @@ public sealed class DurableOperations : IOperationService
                 return record with { Status = OperationStatus.Running, Phase = progress?.Phase ?? "running", Bytes = progress?.Bytes, Tables = progress?.Tables };
             case OrchestrationRuntimeStatus.Completed when record.Kind == OperationKinds.Drill:
                 var report = instance.ReadOutputAs<DrillReport>()!;
-                return record with { Status = OperationStatus.Succeeded, Phase = "done", Result = JsonSerializer.SerializeToElement(OperationExecutor.Summarize(report), OperationExecutor.Json) };
+                return record with { Status = OperationStatus.Succeeded, Phase = "done", Result = OperationExecutor.Element(OperationExecutor.Summarize(report)) };
             case OrchestrationRuntimeStatus.Completed:
                 var outcome = instance.ReadOutputAs<OperationOutcome>()!;
                 return record with { Status = outcome.Status, Phase = outcome.Status == OperationStatus.Succeeded ? "done" : null, Result = outcome.Result, ErrorKind = outcome.ErrorKind, Error = outcome.Error };

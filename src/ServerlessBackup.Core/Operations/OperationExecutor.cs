@@ -19,7 +19,7 @@ namespace ServerlessBackup.Operations;
 /// </summary>
 public sealed class OperationExecutor
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    internal static readonly JsonSerializerOptions Json = SbkJson.Web(stringEnums: true);
     private readonly BackupEngine backups;
     private readonly RestoreEngine restores;
     private readonly DrillEngine drills;
@@ -44,26 +44,26 @@ public sealed class OperationExecutor
         ArgumentNullException.ThrowIfNull(record);
         try
         {
-            object result = record.Kind switch
+            JsonElement result = record.Kind switch
             {
-                OperationKinds.Backup => Summarize(await backups.BackupAsync(record.Database, record.Label, progress, cancellationToken).ConfigureAwait(false)),
-                OperationKinds.Restore => Summarize(await restores.RestoreAsync(new RestoreRequest
+                OperationKinds.Backup => Element(Summarize(await backups.BackupAsync(record.Database, record.Label, progress, cancellationToken).ConfigureAwait(false))),
+                OperationKinds.Restore => Element(Summarize(await restores.RestoreAsync(new RestoreRequest
                 {
                     Database = record.Database,
                     Backup = record.Backup ?? "latest",
                     Target = record.Target is null or "scratch" ? null : record.Target,
                     Confirm = record.Target is null or "scratch" ? null : record.Target,
-                }, progress, cancellationToken).ConfigureAwait(false)),
-                OperationKinds.Verification => Summarize(await restores.VerifyAsync(new VerificationRequest
+                }, progress, cancellationToken).ConfigureAwait(false))),
+                OperationKinds.Verification => Element(Summarize(await restores.VerifyAsync(new VerificationRequest
                 {
                     Database = record.Database,
                     Backup = record.Backup ?? "latest",
                     Level = Enum.Parse<VerificationLevel>(record.Level ?? "Assertions", ignoreCase: true),
-                }, progress, cancellationToken).ConfigureAwait(false)),
-                OperationKinds.Drill => Summarize((await drills.RunAsync(record.Drill ?? throw new SbkException(SbkErrorKind.Configuration, $"Operation {record.Id} is a drill without its input."), null, cancellationToken).ConfigureAwait(false)).Report),
+                }, progress, cancellationToken).ConfigureAwait(false))),
+                OperationKinds.Drill => Element(Summarize((await drills.RunAsync(record.Drill ?? throw new SbkException(SbkErrorKind.Configuration, $"Operation {record.Id} is a drill without its input."), null, cancellationToken).ConfigureAwait(false)).Report)),
                 _ => throw new SbkException(SbkErrorKind.Configuration, $"Operation {record.Id} has an unknown kind '{BackupEngine.Sanitize(record.Kind)}'."),
             };
-            return OperationOutcome.Success(JsonSerializer.SerializeToElement(result, Json));
+            return OperationOutcome.Success(result);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -89,19 +89,26 @@ public sealed class OperationExecutor
     // Results are stored in clear (operation records, orchestration outputs): they keep only what
     // listing may show (no table names, counts or error texts, which are data-derived). The full
     // verification and drill reports stay sealed in the store; the API opens them for a caller.
-    private static object Summarize(RestoreResult r) => new
-    {
-        r.Database, r.BackupId, r.Target, r.TargetIsScratch, r.ExpiresAt, r.EmergencyBackupId, tables = r.Tables.Count, r.DataOnly, r.Jobs, r.Bytes, r.ToleratedErrors, r.Timings,
-        previous = r.Previous?.Name, previousExpiresAt = r.Previous?.ExpiresAt,
-    };
+    internal static JsonElement Element<T>(T value) => JsonSerializer.SerializeToElement(value, Json.Info<T>());
 
-    private static object Summarize(VerificationReport r) => new
-    {
+    private static RestoreSummary Summarize(RestoreResult r) => new(
+        r.Database, r.BackupId, r.Target, r.TargetIsScratch, r.ExpiresAt, r.EmergencyBackupId, r.Tables.Count, r.DataOnly, r.Jobs, r.Bytes, r.ToleratedErrors, r.Timings,
+        r.Previous?.Name, r.Previous?.ExpiresAt);
+
+    private static VerificationSummary Summarize(VerificationReport r) => new(
         r.Database, r.BackupId, r.Level, r.Passed, r.IntegrityFailure, r.RowsVerified, r.ArchiveBytes, r.Timings,
-        checks = r.Checks.Count, failedChecks = r.Checks.Count(c => !c.Passed), r.Kept, r.ScratchDatabase,
-    };
+        r.Checks.Count, r.Checks.Count(c => !c.Passed), r.Kept, r.ScratchDatabase);
 
-    private static object Summarize(Manifest m) => new { m.Database, m.BackupId, m.Label, m.StartedAt, m.CompletedAt, m.SnapshotTime, storedBytes = m.Archive.Length, dumpBytes = m.Archive.DumpLength, m.Warnings };
+    private static BackupSummaryView Summarize(Manifest m) => new(m.Database, m.BackupId, m.Label, m.StartedAt, m.CompletedAt, m.SnapshotTime, m.Archive.Length, m.Archive.DumpLength, m.Warnings);
 
-    internal static object Summarize(DrillReport r) => new { r.DrillId, r.StartedAt, r.FinishedAt, passed = r.Passed, databases = r.Databases.Count, r.AllPassed };
+    internal static DrillSummary Summarize(DrillReport r) => new(r.DrillId, r.StartedAt, r.FinishedAt, r.Passed, r.Databases.Count, r.AllPassed);
+
+    /// <summary>An operation's result as stored in clear: serialized as <see cref="Json"/> writes it (member order is the wire order).</summary>
+    internal sealed record RestoreSummary(string Database, string BackupId, string Target, bool TargetIsScratch, DateTimeOffset? ExpiresAt, string? EmergencyBackupId, int Tables, bool DataOnly, int Jobs, long Bytes, int ToleratedErrors, PhaseTimings Timings, string? Previous, DateTimeOffset? PreviousExpiresAt);
+
+    internal sealed record VerificationSummary(string Database, string BackupId, VerificationLevel Level, bool Passed, bool IntegrityFailure, long RowsVerified, long ArchiveBytes, PhaseTimings Timings, int Checks, int FailedChecks, bool Kept, string? ScratchDatabase);
+
+    internal sealed record BackupSummaryView(string Database, string BackupId, string? Label, DateTimeOffset StartedAt, DateTimeOffset CompletedAt, DateTimeOffset SnapshotTime, long StoredBytes, long DumpBytes, IReadOnlyList<string> Warnings);
+
+    internal sealed record DrillSummary(string DrillId, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, int Passed, int Databases, bool AllPassed);
 }

@@ -11,7 +11,7 @@ namespace ServerlessBackup.Operations;
 /// </summary>
 public sealed class OperationNotices
 {
-    private static readonly JsonSerializerOptions SlackJson = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions SlackJson = new(SbkJson.Web()) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly HttpClient http;
     private readonly ILogger logger;
 
@@ -33,7 +33,7 @@ public sealed class OperationNotices
 
         try
         {
-            using var response = await http.PostAsJsonAsync(new Uri(record.ResponseUrl), new { response_type = "in_channel", text = $"{Describe(record)} (operation {record.Id})" }, SlackJson, cancellationToken).ConfigureAwait(false);
+            using var response = await http.PostAsJsonAsync(new Uri(record.ResponseUrl), new SlackReply("in_channel", $"{Describe(record)} (operation {record.Id})"), SlackJson.Info<SlackReply>(), cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 logger.LogWarning("Slack's response URL answered {Status} for operation {Id}.", (int)response.StatusCode, record.Id);

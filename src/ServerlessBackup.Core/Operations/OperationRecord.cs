@@ -102,34 +102,19 @@ public sealed record OperationRecord
     };
 
     /// <summary>What a caller may see (no response URL, no sealed values).</summary>
-    public object View(string statusUrl) => new
-    {
-        operationId = Id,
-        kind = Kind,
-        database = Database,
-        backup = Backup,
-        label = Label,
-        target = Target,
-        level = Level,
-        databases = Drill?.Databases.Select(d => d.Database),
-        status = Status,
-        phase = Phase,
-        bytes = Bytes,
-        tables = Tables,
-        createdBy = CreatedBy,
-        createdAt = CreatedAt,
-        updatedAt = UpdatedAt,
-        approvalDeadline = Status == OperationStatus.AwaitingApproval ? ApprovalDeadline : null,
-        approvedBy = ApprovedBy,
-        rejectedBy = RejectedBy,
-        approveUrl = Status == OperationStatus.AwaitingApproval ? statusUrl + "/approve" : null,
-        rejectUrl = Status == OperationStatus.AwaitingApproval ? statusUrl + "/reject" : null,
-        reportUrl = Kind == OperationKinds.Drill ? "/api/drills/" + Id : null,
-        statusUrl,
-        result = Result,
-        errorKind = ErrorKind,
-        error = Error,
-    };
+    public OperationView View(string statusUrl) => new(
+        Id, Kind, Database, Backup, Label, Target, Level, Drill?.Databases.Select(d => d.Database), Status, Phase, Bytes, Tables, CreatedBy, CreatedAt, UpdatedAt,
+        Status == OperationStatus.AwaitingApproval ? ApprovalDeadline : null, ApprovedBy, RejectedBy,
+        Status == OperationStatus.AwaitingApproval ? statusUrl + "/approve" : null,
+        Status == OperationStatus.AwaitingApproval ? statusUrl + "/reject" : null,
+        Kind == OperationKinds.Drill ? "/api/drills/" + Id : null,
+        statusUrl, Result, ErrorKind, Error);
+
+    /// <summary>An operation as a caller sees it (member order is the wire order).</summary>
+    public sealed record OperationView(
+        [property: JsonPropertyName("operationId")] string Id, string Kind, string Database, string? Backup, string? Label, string? Target, string? Level, IEnumerable<string>? Databases,
+        string Status, string? Phase, long? Bytes, TableCount? Tables, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ApprovalDeadline,
+        string? ApprovedBy, string? RejectedBy, string? ApproveUrl, string? RejectUrl, string? ReportUrl, string StatusUrl, JsonElement? Result, string? ErrorKind, string? Error);
 }
 
 /// <summary>A parallel restore's tables: <paramref name="Loaded"/> of <paramref name="Total"/> have their rows in.</summary>

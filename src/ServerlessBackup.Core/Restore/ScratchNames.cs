@@ -35,7 +35,7 @@ internal static class ScratchNames
 
     /// <summary>The marker stored as the database's comment; <paramref name="complete"/> false while its restore runs.</summary>
     public static string MarkerFor(string source, string backupId, DateTimeOffset createdAt, DateTimeOffset expiresAt, bool complete = true) =>
-        JsonSerializer.Serialize(new MarkerJson(Marker, 1, source, backupId, createdAt, expiresAt, complete));
+        JsonSerializer.Serialize(new MarkerJson(Marker, 1, source, backupId, createdAt, expiresAt, complete), SbkJsonContext.Default.ScratchMarker);
 
     /// <summary>Reads a marker; null when the comment is not one of ours.</summary>
     public static ScratchDatabase? Parse(string name, string? comment, long sizeBytes)
@@ -47,7 +47,7 @@ internal static class ScratchNames
 
         try
         {
-            var m = JsonSerializer.Deserialize<MarkerJson>(comment);
+            var m = JsonSerializer.Deserialize(comment, SbkJsonContext.Default.ScratchMarker);
             return m is { Kind: Marker, Version: 1, Source.Length: > 0, BackupId.Length: > 0 }
                 ? new ScratchDatabase(name, m.Source, m.BackupId, m.CreatedAt, m.ExpiresAt, sizeBytes, m.Complete ?? true)
                 : null;
@@ -71,5 +71,5 @@ internal static class ScratchNames
     }
 
     // Complete is absent in markers written before it existed: those restores had finished.
-    private sealed record MarkerJson(string Kind, int Version, string Source, string BackupId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, bool? Complete = null);
+    internal sealed record MarkerJson(string Kind, int Version, string Source, string BackupId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, bool? Complete = null);
 }

@@ -28,11 +28,11 @@ internal static class SwapNames
 
     /// <summary>The marker of an incoming copy while it is restored and checked.</summary>
     public static string IncomingMarker(string catalog, string of, string restoreId, string backupId, DateTimeOffset now) =>
-        JsonSerializer.Serialize(new MarkerJson(IncomingKind, 1, catalog, of, restoreId, backupId, now, now));
+        JsonSerializer.Serialize(new MarkerJson(IncomingKind, 1, catalog, of, restoreId, backupId, now, now), SbkJsonContext.Default.SwapMarker);
 
     /// <summary>The marker of a replaced database; <paramref name="comment"/> is its own comment, given back on a swap back.</summary>
     public static string PreviousMarker(string catalog, string of, string restoreId, string backupId, DateTimeOffset now, TimeSpan keep, string? comment) =>
-        JsonSerializer.Serialize(new MarkerJson(PreviousKind, 1, catalog, of, restoreId, backupId, now, now + keep, comment));
+        JsonSerializer.Serialize(new MarkerJson(PreviousKind, 1, catalog, of, restoreId, backupId, now, now + keep, comment), SbkJsonContext.Default.SwapMarker);
 
     /// <summary>A replaced database, or null when <paramref name="comment"/> is not its marker.</summary>
     public static PreviousDatabase? ParsePrevious(string name, string? comment, long size) =>
@@ -53,7 +53,7 @@ internal static class SwapNames
 
         try
         {
-            return JsonSerializer.Deserialize<MarkerJson>(comment) is { Version: 1, Catalog.Length: > 0, Of.Length: > 0 } m ? m : null;
+            return JsonSerializer.Deserialize(comment, SbkJsonContext.Default.SwapMarker) is { Version: 1, Catalog.Length: > 0, Of.Length: > 0 } m ? m : null;
         }
         catch (JsonException)
         {
@@ -74,5 +74,5 @@ internal static class SwapNames
         return $"{prefix}{restoreId}_{part}";
     }
 
-    private sealed record MarkerJson(string Kind, int Version, string Catalog, string Of, string RestoreId, string BackupId, DateTimeOffset At, DateTimeOffset ExpiresAt, string? Comment = null);
+    internal sealed record MarkerJson(string Kind, int Version, string Catalog, string Of, string RestoreId, string BackupId, DateTimeOffset At, DateTimeOffset ExpiresAt, string? Comment = null);
 }

@@ -159,7 +159,7 @@ public sealed class RetentionEngine
     }
 
     /// <summary>A hold or release marker: what, and when.</summary>
-    private sealed record Marker(string Kind, DateTimeOffset At);
+    internal sealed record Marker(string Kind, DateTimeOffset At);
 
     private async Task<bool> SetLegalHoldAsync(string database, string backupId, bool hold, CancellationToken cancellationToken)
     {
@@ -239,5 +239,5 @@ public sealed class RetentionEngine
         await store.WriteJsonAsync(key, next, cancellationToken).ConfigureAwait(false);
     }
 
-    private sealed record RetentionState(DateTimeOffset FirstPruneAt, DateTimeOffset? LastDeletionAt, int KeptAfterLastDeletion, DateTimeOffset? StallNotifiedAt);
+    internal sealed record RetentionState(DateTimeOffset FirstPruneAt, DateTimeOffset? LastDeletionAt, int KeptAfterLastDeletion, DateTimeOffset? StallNotifiedAt);
 }

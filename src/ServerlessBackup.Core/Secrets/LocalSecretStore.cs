@@ -13,6 +13,8 @@ namespace ServerlessBackup.Secrets;
 /// </summary>
 public sealed class LocalSecretStore : ISecretStore
 {
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<JsonObject> Indented = new JsonSerializerOptions { WriteIndented = true, TypeInfoResolver = SbkJsonContext.Default }.Info<JsonObject>();
+
     /// <summary>Prefix of the environment variables that supply secrets.</summary>
     public const string EnvironmentPrefix = "SBK_SECRET_";
     private const string EnvironmentVersion = "env";
@@ -169,7 +171,7 @@ public sealed class LocalSecretStore : ISecretStore
         {
             await using (var stream = new FileStream(temporary, options))
             {
-                await JsonSerializer.SerializeAsync(stream, root, new JsonSerializerOptions { WriteIndented = true }, CancellationToken.None).ConfigureAwait(false);
+                await JsonSerializer.SerializeAsync(stream, root, Indented, CancellationToken.None).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
             }
 

@@ -14,6 +14,7 @@ namespace ServerlessBackup.Storage;
 public sealed class FileSystemObjectStore : IObjectStore
 {
     private const string MetadataSuffix = ".sbkmeta";
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<Dictionary<string, string>> MetadataJson = SbkJsonContext.Default.DictionaryStringString;
     private const string PartialMarker = ".partial-";
     private readonly string root;
 
@@ -231,7 +232,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             try
             {
                 await using var stream = File.OpenRead(side);
-                metadata = await JsonSerializer.DeserializeAsync<Dictionary<string, string>>(stream, cancellationToken: cancellationToken).ConfigureAwait(false)
+                metadata = await JsonSerializer.DeserializeAsync(stream, MetadataJson, cancellationToken).ConfigureAwait(false)
                            ?? new Dictionary<string, string>();
             }
             catch (JsonException)
@@ -305,7 +306,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             // Written after the object so that a refused create-only commit never touches the existing object's metadata.
             if (metadata is { Count: > 0 })
             {
-                await File.WriteAllBytesAsync(path + MetadataSuffix, JsonSerializer.SerializeToUtf8Bytes(metadata), cancellationToken).ConfigureAwait(false);
+                await File.WriteAllBytesAsync(path + MetadataSuffix, JsonSerializer.SerializeToUtf8Bytes(metadata, MetadataJson), cancellationToken).ConfigureAwait(false);
             }
 
             return await InfoAsync(key, new FileInfo(path), cancellationToken).ConfigureAwait(false);

@@ -5,7 +5,7 @@ namespace ServerlessBackup.Storage;
 /// <summary>Small JSON state objects kept in the store (attempt records, retention state): read if present, replace whole.</summary>
 internal static class ObjectStoreJson
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = SbkJson.Web();
 
     /// <summary>The object at <paramref name="key"/>, or default when it is missing or not valid JSON for <typeparamref name="T"/>.</summary>
     public static async Task<T?> ReadJsonAsync<T>(this IObjectStore store, string key, CancellationToken cancellationToken)
@@ -13,7 +13,7 @@ internal static class ObjectStoreJson
         var bytes = await store.ReadStateAsync(key, cancellationToken).ConfigureAwait(false);
         try
         {
-            return bytes is null ? default : JsonSerializer.Deserialize<T>(bytes, Json);
+            return bytes is null ? default : JsonSerializer.Deserialize(bytes, Json.Info<T>());
         }
         catch (JsonException)
         {
@@ -43,5 +43,5 @@ internal static class ObjectStoreJson
 
     /// <summary>Writes (or replaces) the object at <paramref name="key"/>.</summary>
     public static Task WriteJsonAsync<T>(this IObjectStore store, string key, T value, CancellationToken cancellationToken) =>
-        store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value, Json), overwrite: true, null, cancellationToken);
+        store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value, Json.Info<T>()), overwrite: true, null, cancellationToken);
 }

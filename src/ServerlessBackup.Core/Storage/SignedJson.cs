@@ -12,16 +12,16 @@ namespace ServerlessBackup.Storage;
 /// </summary>
 internal static class SignedJson
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = SbkJson.Web();
 
     /// <summary>Signs and writes <paramref name="value"/>; with <paramref name="overwrite"/> false, only if nothing is there (returns false then).</summary>
     public static async Task<bool> WriteSignedJsonAsync<T>(this IObjectStore store, StateSigner signer, string key, T value, bool overwrite, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        var body = JsonSerializer.SerializeToUtf8Bytes(value, Json.Info<T>());
         var signature = await signer.SignAsync(key, body, cancellationToken).ConfigureAwait(false);
         using var buffer = new MemoryStream(body.Length + 160);
         buffer.Write("{\"sig\":"u8);
-        buffer.Write(JsonSerializer.SerializeToUtf8Bytes(signature));
+        buffer.Write(JsonSerializer.SerializeToUtf8Bytes(signature, Json.Info<string>()));
         buffer.Write(",\"body\":"u8);
         buffer.Write(body);
         buffer.Write("}"u8);
@@ -53,7 +53,7 @@ internal static class SignedJson
                 return Untrusted(key, "its signature does not verify with the master key", Claim<T>(raw));
             }
 
-            return new SignedRead<T>(JsonSerializer.Deserialize<T>(raw, Json), true, null);
+            return new SignedRead<T>(JsonSerializer.Deserialize(raw, Json.Info<T>()), true, null);
         }
         catch (JsonException)
         {
@@ -65,7 +65,7 @@ internal static class SignedJson
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(json, Json);
+            return JsonSerializer.Deserialize(json, Json.Info<T>());
         }
         catch (JsonException)
         {

@@ -19,7 +19,7 @@ namespace ServerlessBackup.Workflows;
 public sealed class InProcessWorkflowRuntime : WorkflowContext
 {
     /// <summary>How activities' inputs and results are serialized.</summary>
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    public static readonly JsonSerializerOptions Json = SbkJson.Web(stringEnums: true);
 
     private readonly BlockingCollection<Action> queue = [];
     private readonly Dictionary<int, Action<DeliveredCompletion>> pending = [];
@@ -129,7 +129,7 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
     public override Task<TResult> CallActivityAsync<TResult>(string name, object? input, ActivityRetry? retry = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var inputJson = JsonSerializer.Serialize(input, Json);
+        var inputJson = input is null ? "null" : JsonSerializer.Serialize(input, Json.InfoOf(input));
         var completion = new TaskCompletionSource<TResult>();
         var sequence = Schedule("activity", name, inputJson, delivered =>
         {
@@ -139,7 +139,7 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
             }
             else
             {
-                completion.SetResult(JsonSerializer.Deserialize<TResult>(delivered.Result!, Json)!);
+                completion.SetResult(JsonSerializer.Deserialize(delivered.Result!, Json.Info<TResult>())!);
             }
         });
         if (replay is null && sequence >= 0)
@@ -154,7 +154,7 @@ public sealed class InProcessWorkflowRuntime : WorkflowContext
     public override Task CreateTimer(DateTimeOffset fireAt, CancellationToken cancellationToken)
     {
         var completion = new TaskCompletionSource();
-        var sequence = Schedule("timer", "timer", JsonSerializer.Serialize(fireAt, Json), _ => completion.TrySetResult());
+        var sequence = Schedule("timer", "timer", JsonSerializer.Serialize(fireAt, Json.Info<DateTimeOffset>()), _ => completion.TrySetResult());
         cancellationToken.Register(() => completion.TrySetCanceled(cancellationToken));
         if (replay is null && sequence >= 0)
         {

@@ -22,8 +22,8 @@ public sealed class WorkflowActivities
         ArgumentNullException.ThrowIfNull(run);
         byName.Add(name, async (json, ct) =>
         {
-            var input = JsonSerializer.Deserialize<TInput>(json, InProcessWorkflowRuntime.Json)!;
-            return JsonSerializer.Serialize(await run(input, ct).ConfigureAwait(false), InProcessWorkflowRuntime.Json);
+            var input = JsonSerializer.Deserialize(json, InProcessWorkflowRuntime.Json.Info<TInput>())!;
+            return JsonSerializer.Serialize(await run(input, ct).ConfigureAwait(false), InProcessWorkflowRuntime.Json.Info<TOutput>());
         });
         return this;
     }
