@@ -31,7 +31,7 @@ sbk keys init >/dev/null 2>&1
 log "seeding $((DATABASES * PER_DATABASE)) backups"
 dotnet "$RUN/load/ServerlessBackup.LoadTest.dll" seed "$RUN/sbk.json" "$PER_DATABASE"
 API_PORT=$(free_port)
-(cd "$RUN" && exec dotnet bin/sbk.dll serve --urls "http://127.0.0.1:$API_PORT") > "$RUN/serve.log" 2>&1 &
+(cd "$RUN" && exec bin/sbk serve --urls "http://127.0.0.1:$API_PORT") > "$RUN/serve.log" 2>&1 &
 SERVE_PID=$!
 trap 'kill $SERVE_PID 2>/dev/null || true; stop_postgres "$PG_BIN" "$RUN/pg"; stop_azurite "$RUN/azurite"; rm -rf "$RUN"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$API_PORT/api/health" >/dev/null 2>&1 && break || sleep 0.2; done

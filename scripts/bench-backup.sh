@@ -53,8 +53,8 @@ for round in $(seq 1 "$ROUNDS"); do
   run restic-again sh -c "$PGW -Fc -Z0 bench | restic backup --repo '$RUN/restic' -q --stdin --stdin-filename bench.dump"
   for name in zstd-file zstd-azure gzip-file gzip-azure; do
     log "round $round: sbk backup, $name"
-    stored_cmd="(cd '$RUN' && dotnet bin/sbk.dll list bench --json --config sbk-$name.json) | grep -m1 archiveLength | tr -dc 0-9"
-    run "sbk-$name" sh -c "cd '$RUN' && exec dotnet bin/sbk.dll backup bench --config sbk-$name.json"
+    stored_cmd="(cd '$RUN' && bin/sbk list bench --json --config sbk-$name.json) | grep -m1 archiveLength | tr -dc 0-9"
+    run "sbk-$name" sh -c "cd '$RUN' && exec bin/sbk backup bench --config sbk-$name.json"
   done
 done
 

@@ -60,7 +60,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for store in file azurite; do
       config=sbk.json; [ "$store" = file ] && config=sbk-file.json
       settle; log "round $round: sbk restore --jobs $jobs from the $store store"
-      read -r s kb _ < <(cd "$RUN" && measure dotnet bin/sbk.dll --config "$config" restore bench --jobs "$jobs")
+      read -r s kb _ < <(cd "$RUN" && measure bin/sbk --config "$config" restore bench --jobs "$jobs")
       sweep
       runs[$store$jobs]+="$s "; rss[$store$jobs]+="$kb "
     done
@@ -84,7 +84,7 @@ bench_psql -q -c "DROP DATABASE IF EXISTS baseline" postgres
 levels=()
 for level in archive restore census assertions; do
   log "sbk verify --level $level"
-  read -r s kb _ < <(cd "$RUN" && measure dotnet bin/sbk.dll verify bench --level "$level"); secs[$level]=$s
+  read -r s kb _ < <(cd "$RUN" && measure bin/sbk verify bench --level "$level"); secs[$level]=$s
   levels+=("$level $s $kb")
 done
 

@@ -20,9 +20,9 @@ fi
 
 ensure_apt_packages
 mkdir -p "$DEMO"
-log "building sbk"
-dotnet build "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -o "$DEMO/bin" -nologo -v quiet >/dev/null || die "the build failed; run: dotnet build src/ServerlessBackup.Cli"
-sbk() { (cd "$DEMO" && dotnet "$DEMO/bin/sbk.dll" "$@"); }
+log "building sbk (a native executable; about two minutes the first time)"
+publish_sbk "$DEMO/bin"
+sbk() { (cd "$DEMO" && "$DEMO/bin/sbk" "$@"); }
 
 # A fresh server each run, with a fresh random password that only the secret store ever holds.
 stop_postgres "$PG_BIN" "$PGDATA_DIR"; rm -rf "$PGDATA_DIR" "$PGDATA_DIR".*
@@ -78,5 +78,5 @@ echo "\$ sbk list app"
 sbk list app
 echo
 trap - EXIT
-echo "Configuration, secrets and store are in $DEMO (try: cd $DEMO && dotnet bin/sbk.dll --help)."
+echo "Configuration, secrets and store are in $DEMO (try: cd $DEMO && bin/sbk --help)."
 echo "The demo's PostgreSQL stays up on 127.0.0.1:$PORT for the README's tour; stop it with: bash scripts/demo.sh stop"

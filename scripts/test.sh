@@ -35,6 +35,10 @@ start_postgres "$PG15_BIN" "$RUN/pg15" "$SBK_TEST_PG_PORT" "$SBK_TEST_PG_PASSWOR
 start_postgres "$PG17_BIN" "$RUN/pg17" "$SBK_TEST_PG17_PORT" "$SBK_TEST_PG_PASSWORD"
 start_azurite "$RUN/azurite" "$AZURITE_PORT"
 
+log "publishing sbk as shipped: a native executable (about two minutes the first time); the native tests run it"
+publish_sbk "$RUN/native"
+export SBK_NATIVE_SBK="$RUN/native/sbk"
+
 log "building and running the tests"
 log "note: Azurite implements neither immutability policies, legal holds nor blob versioning; the store tests check that sbk says so, and the infra tests check the deployment turns them on"
 set +e

@@ -49,12 +49,12 @@ generate_bench_data() {
   DATA=$(bench_psql -tAq -c "SELECT pg_size_pretty(sum(pg_table_size(c.oid))) || ' in ' || count(*) || ' table(s), ' || sum(c.reltuples)::bigint || ' rows' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'" "$db")
 }
 
-# build_sbk: sbk as shipped (published for linux-x64, precompiled) in $RUN/bin; sbk ARGS... runs it from $RUN.
+# build_sbk: sbk as shipped (a native executable) in $RUN/bin; sbk ARGS... runs it from $RUN.
 build_sbk() {
-  log "building sbk"
-  dotnet publish "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -r linux-x64 --self-contained false -o "$RUN/bin" -nologo -v quiet >/dev/null || die "the build failed; run: dotnet publish src/ServerlessBackup.Cli -c Release -r linux-x64"
+  log "building sbk (a native executable; about two minutes the first time)"
+  publish_sbk "$RUN/bin"
 }
-sbk() { (cd "$RUN" && dotnet bin/sbk.dll "$@"); }
+sbk() { (cd "$RUN" && bin/sbk "$@"); }
 
 # measure COMMAND...: prints "seconds maxrss_kb cpu_seconds" of COMMAND (cpu: user + sys of it and
 # every child it waited for, e.g. pg_dump under sbk, both ends of a shell pipeline); its stdout is

@@ -16,6 +16,9 @@ ensure_apt_packages() {
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   command -v runuser >/dev/null || missing+=(util-linux)
+  # sbk is published as a native executable: the .NET SDK links it with clang, against zlib.
+  command -v clang >/dev/null || missing+=(clang)
+  [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} (apt)"
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
@@ -23,6 +26,19 @@ ensure_apt_packages() {
   fi
   command -v dotnet >/dev/null || die "the .NET SDK 10 is not on PATH; install it (https://dot.net) and run again"
   id postgres >/dev/null 2>&1 || die "there is no 'postgres' user; install the postgresql-15 package"
+}
+
+# publish_sbk DIR: sbk as shipped, one native executable (DIR/sbk, beside libzstd.so), published for
+# this machine's platform. About two minutes the first time; quick when nothing changed.
+publish_sbk() {
+  local rid
+  case "$(uname -m)" in
+    x86_64) rid=linux-x64 ;;
+    aarch64) rid=linux-arm64 ;;
+    *) die "sbk is published for x86_64 and aarch64 Linux; this machine is $(uname -m)" ;;
+  esac
+  dotnet publish "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -r "$rid" -o "$1" -nologo -v quiet >/dev/null \
+    || die "the build of sbk failed; run: dotnet publish src/ServerlessBackup.Cli -c Release -r $rid -o $1"
 }
 
 # Chromium (or Chrome), for the test that renders the HTML drill report in a real headless
