@@ -103,6 +103,42 @@ public sealed class NativeSbkTests
         }
     }
 
+    [Fact]
+    public async Task The_native_executable_backs_up_to_Azure_Blob_Storage_restores_from_it_and_runs_a_drill()
+    {
+        var sbk = await NativeSbk.PathAsync();
+        using var catalog = await (await (await new TestCatalog().WithMasterKeyAsync()).WithAzuriteStoreAsync()).WithScratchAsync();
+        await using var source = await TestDatabase.CreateAsync("nativeaz");
+        await source.ExecuteAsync(Fixture.Schema);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var config = catalog.WriteConfig();
+        Task<(int Exit, string Out, string Err)> Run(params string[] args) => NativeSbk.RunAsync(sbk, catalog.Directory, [.. args, "--config", config]);
+
+        var backup = await Run("backup", "shop", "--json");
+        Assert.True(backup.Exit == 0, backup.Err);
+        var list = await Run("list", "shop", "--json");
+        Assert.Equal((await Sbk.RunAsync("list", "shop", "--json", "--config", config)).Out, list.Out);
+        Assert.Single(JsonNode.Parse(list.Out)!.AsArray());
+
+        var restored = await Run("restore", "shop", "--jobs", "2", "--json");
+        Assert.True(restored.Exit == 0, restored.Err);
+        await using (var copy = TestDatabase.Attach(JsonNode.Parse(restored.Out)!["target"]!.GetValue<string>()))
+        {
+            Assert.Equal(await source.FingerprintAsync(), await copy.FingerprintAsync());
+        }
+
+        // A drill: the in-process workflow runtime, its activities' JSON, the sealed report and its renderings.
+        var drill = await Run("drill", "--level", "census", "--json");
+        Assert.True(drill.Exit == 0, drill.Err);
+        var report = JsonNode.Parse(drill.Out)!;
+        Assert.True(report["allPassed"]!.GetValue<bool>(), drill.Out);
+        Assert.Equal("Passed", report["databases"]![0]!["outcome"]!.GetValue<string>());
+        var html = await Run("drill", "show", report["drillId"]!.GetValue<string>(), "--format", "html");
+        Assert.True(html.Exit == 0, html.Err);
+        Assert.StartsWith("<!DOCTYPE html>", html.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestServers.Password, backup.Out + backup.Err + restored.Out + restored.Err + drill.Out + drill.Err, StringComparison.Ordinal);
+    }
+
     /// <summary>The output without what depends on the moment it was written (ages, and the sentence saying them).</summary>
     private static string Stable(string json)
     {
