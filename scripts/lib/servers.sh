@@ -37,8 +37,11 @@ publish_sbk() {
     aarch64) rid=linux-arm64 ;;
     *) die "sbk is published for x86_64 and aarch64 Linux; this machine is $(uname -m)" ;;
   esac
-  dotnet publish "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -r "$rid" -o "$1" -nologo -v quiet >/dev/null \
-    || die "the build of sbk failed; run: dotnet publish src/ServerlessBackup.Cli -c Release -r $rid -o $1"
+  local out
+  if ! out=$(dotnet publish "$SBK_ROOT/src/ServerlessBackup.Cli" -c Release -r "$rid" -o "$1" -nologo -v quiet 2>&1); then
+    printf '%s\n' "$out" | grep -E 'error|Error' | head -20 >&2
+    die "the build of sbk failed (above); run: dotnet publish src/ServerlessBackup.Cli -c Release -r $rid -o $1"
+  fi
 }
 
 # Chromium (or Chrome), for the test that renders the HTML drill report in a real headless
