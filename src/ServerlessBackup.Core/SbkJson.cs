@@ -84,46 +84,37 @@ internal sealed partial class SbkJsonContext : JsonSerializerContext;
 /// <summary>Options over <see cref="SbkJsonContext"/>, and typed access to its shapes.</summary>
 internal static class SbkJson
 {
-    /// <summary>The enums sbk writes by name where options ask for names (a test checks every public enum is here).</summary>
-    internal static readonly Type[] NamedEnums =
+    /// <summary>The enums sbk writes by name where options ask for names, each with its converter (a test checks every public enum is here).</summary>
+    private static readonly (Type Enum, JsonConverter Converter)[] Named =
     [
-        typeof(VerificationLevel), typeof(Schedules.FreshnessState), typeof(WorkPhase), typeof(Errors.SbkErrorKind), typeof(CensusMode), typeof(CompressionMode),
-        typeof(StoreKind), typeof(NotificationKind), typeof(AssertionExpectation), typeof(Crypto.PayloadEncoding), typeof(DrillOutcome), typeof(ArchiveHead.Outcome),
+        Name<VerificationLevel>(), Name<Schedules.FreshnessState>(), Name<WorkPhase>(), Name<Errors.SbkErrorKind>(), Name<CensusMode>(), Name<CompressionMode>(),
+        Name<StoreKind>(), Name<NotificationKind>(), Name<AssertionExpectation>(), Name<Crypto.PayloadEncoding>(), Name<DrillOutcome>(), Name<ArchiveHead.Outcome>(),
     ];
+
+    /// <summary>The enums <see cref="AddNamedEnums"/> writes by name.</summary>
+    internal static IEnumerable<Type> NamedEnums => Named.Select(n => n.Enum);
 
     /// <summary>Web defaults (camelCase, case-insensitive reads); with <paramref name="stringEnums"/>, enums as their names.</summary>
     public static JsonSerializerOptions Web(bool stringEnums = false)
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = SbkJsonContext.Default };
-        if (stringEnums)
-        {
-            AddNamedEnums(options);
-        }
-
-        return options;
+        return stringEnums ? AddNamedEnums(options) : options;
     }
-
-    /// <summary>The serializer's general defaults (PascalCase names).</summary>
-    public static JsonSerializerOptions Plain() => new() { TypeInfoResolver = SbkJsonContext.Default };
 
     /// <summary>Writes and reads <see cref="NamedEnums"/> by name, as <c>JsonStringEnumConverter</c> did.</summary>
     public static JsonSerializerOptions AddNamedEnums(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Converters.Add(new JsonStringEnumConverter<VerificationLevel>());
-        options.Converters.Add(new JsonStringEnumConverter<Schedules.FreshnessState>());
-        options.Converters.Add(new JsonStringEnumConverter<WorkPhase>());
-        options.Converters.Add(new JsonStringEnumConverter<Errors.SbkErrorKind>());
-        options.Converters.Add(new JsonStringEnumConverter<CensusMode>());
-        options.Converters.Add(new JsonStringEnumConverter<CompressionMode>());
-        options.Converters.Add(new JsonStringEnumConverter<StoreKind>());
-        options.Converters.Add(new JsonStringEnumConverter<NotificationKind>());
-        options.Converters.Add(new JsonStringEnumConverter<AssertionExpectation>());
-        options.Converters.Add(new JsonStringEnumConverter<Crypto.PayloadEncoding>());
-        options.Converters.Add(new JsonStringEnumConverter<DrillOutcome>());
-        options.Converters.Add(new JsonStringEnumConverter<ArchiveHead.Outcome>());
+        foreach (var (_, converter) in Named)
+        {
+            options.Converters.Add(converter);
+        }
+
         return options;
     }
+
+    private static (Type, JsonConverter) Name<T>()
+        where T : struct, Enum => (typeof(T), new JsonStringEnumConverter<T>());
 
     /// <summary>The generated code for <typeparamref name="T"/> under <paramref name="options"/>.</summary>
     public static JsonTypeInfo<T> Info<T>(this JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
