@@ -389,7 +389,9 @@ public sealed class CliTests
     [InlineData("TERM", "jobs")]
     [InlineData("INT", "real")]
     [InlineData("TERM", "real")]
-    public async Task A_restore_stopped_by_a_signal_undoes_what_it_started_says_what_and_exits_130(string signal, string kind)
+    [InlineData("INT", "scratch", true)]
+    [InlineData("TERM", "jobs", true)]
+    public async Task A_restore_stopped_by_a_signal_undoes_what_it_started_says_what_and_exits_130(string signal, string kind, bool native = false)
     {
         using var catalog = await new TestCatalog().WithMasterKeyAsync();
         await catalog.WithScratchAsync();
@@ -410,7 +412,8 @@ public sealed class CliTests
             _ => ["restore", "shop", "--target", "shop", "--confirm", "shop", "--config", config],
         };
 
-        using var process = StartSbk(args);
+        // The published native executable too: its signal handling is the runtime's own, compiled in.
+        using var process = native ? NativeSbk.Start(await NativeSbk.PathAsync(), catalog.Directory, args) : StartSbk(args);
         var errors = process.StandardError.ReadToEndAsync();
         await WaitForSlowCopyAsync(process, errors);
         await SignalAsync(process, signal);

@@ -84,6 +84,26 @@ public sealed class NativeSbkTests
         Assert.True(swept.Exit == 0, swept.Err);
         Assert.True(JsonNode.Parse(swept.Out)!["dryRun"]!.GetValue<bool>());
 
+        // A second instance running the same command at once: one backup each, or a clear refusal; never a broken store.
+        var twins = await Task.WhenAll(Run("backup", "shop", "--json"), Run("backup", "shop", "--json"));
+        Assert.All(twins, t => Assert.True(t.Exit is 0 or 5, $"exit {t.Exit}: {t.Err}")); // Ok, or ExitCodes.AlreadyRunning
+        Assert.Contains(twins, t => t.Exit == 0);
+        var listed = JsonNode.Parse((await Run("list", "shop", "--json")).Out)!.AsArray();
+        Assert.Equal(1 + twins.Count(t => t.Exit == 0), listed.Count);
+
+        // Someone who can write the store but not read the key edits a manifest: refused, as an integrity failure.
+        var manifestPath = Path.Combine(catalog.Directory, "store", "shop", backupId, "manifest.json");
+        File.WriteAllText(manifestPath, File.ReadAllText(manifestPath).Replace("\"label\": \"native\"", "\"label\": \"forged\"", StringComparison.Ordinal));
+        var forged = await Run("show", "shop", backupId, "--json");
+        Assert.Equal(3, forged.Exit); // ExitCodes.Integrity
+        Assert.Contains("does not authenticate", forged.Err, StringComparison.Ordinal);
+        Assert.Empty(forged.Out);
+        File.WriteAllText(manifestPath, "{\"formatVersion\": \"x\"");
+        var garbage = await Run("show", "shop", backupId, "--json");
+        Assert.NotEqual(0, garbage.Exit);
+        Assert.Contains(backupId, garbage.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", garbage.Err, StringComparison.Ordinal);
+
         // Bad input: a clear error and the exit code of a refusal, from the generated configuration code too.
         var missing = await Run("show", "shop", "20200101T000000Z-nothere");
         Assert.NotEqual(0, missing.Exit);
@@ -137,6 +157,47 @@ public sealed class NativeSbkTests
         Assert.True(html.Exit == 0, html.Err);
         Assert.StartsWith("<!DOCTYPE html>", html.Out, StringComparison.Ordinal);
         Assert.DoesNotContain(TestServers.Password, backup.Out + backup.Err + restored.Out + restored.Err + drill.Out + drill.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_native_executable_rides_out_500s_and_resets_from_the_store_and_says_so_when_the_store_never_answers()
+    {
+        var sbk = await NativeSbk.PathAsync();
+        using var catalog = await (await (await new TestCatalog().WithMasterKeyAsync()).WithAzuriteStoreAsync()).WithScratchAsync();
+        await using var proxy = await FaultProxy.StartAsync();
+        await catalog.Secrets.SetSecretAsync("azurite", proxy.ConnectionString);
+        await using var source = await TestDatabase.CreateAsync("nativefault");
+        await source.ExecuteAsync(Fixture.Schema);
+        await catalog.AddDatabaseAsync("shop", source.ConnectionUri);
+        var config = catalog.WriteConfig();
+        Task<(int Exit, string Out, string Err)> Run(params string[] args) => NativeSbk.RunAsync(sbk, catalog.Directory, [.. args, "--config", config]);
+
+        // Every fifth request answered 500, every seventh reset: retried, and the backup and restore come out whole.
+        var n = 0;
+        proxy.Policy = _ => Interlocked.Increment(ref n) switch
+        {
+            var i when i % 5 == 0 => Fault.ServerError,
+            var i when i % 7 == 0 => Fault.Reset,
+            _ => Fault.None,
+        };
+        var backup = await Run("backup", "shop", "--json");
+        Assert.True(backup.Exit == 0, backup.Err);
+        var restored = await Run("restore", "shop", "--jobs", "2", "--json");
+        Assert.True(restored.Exit == 0, restored.Err);
+        await using (var copy = TestDatabase.Attach(JsonNode.Parse(restored.Out)!["target"]!.GetValue<string>()))
+        {
+            Assert.Equal(await source.FingerprintAsync(), await copy.FingerprintAsync());
+        }
+
+        Assert.Contains(proxy.Log, entry => entry.Contains("ServerError", StringComparison.Ordinal));
+
+        // A store that only answers 500: a clear failure once the retries are spent, not a hang or a stack trace.
+        proxy.Policy = _ => Fault.ServerError;
+        var down = await Run("list", "shop", "--json");
+        Assert.NotEqual(0, down.Exit);
+        Assert.Empty(down.Out);
+        Assert.DoesNotContain("   at ", down.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestServers.Password, down.Err + backup.Err + restored.Err, StringComparison.Ordinal);
     }
 
     /// <summary>The output without what depends on the moment it was written (ages, and the sentence saying them).</summary>
